@@ -1,0 +1,3 @@
+from fenceline.cli.main import run
+
+run()

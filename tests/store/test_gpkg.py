@@ -1,0 +1,96 @@
+"""The GeoPackage store: GDAL reads it, writes are all or nothing, the audit is append-only."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+
+import fenceline
+from fenceline.errors import ProjectError
+from fenceline.store import AuditEntry
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> fenceline.Project:
+    p = fenceline.create(tmp_path / "p.gpkg")
+    yield p
+    p.close()
+
+
+def fences(ids: list[str]) -> gpd.GeoDataFrame:
+    lines = [shapely.LineString([(125 + i * 0.01, 40.5), (125 + i * 0.01, 40.51)]) for i in range(len(ids))]
+    return gpd.GeoDataFrame(
+        {"id": ids, "layer": "primary", "kind": "fence"}, geometry=lines, crs="EPSG:4326"
+    )
+
+
+def test_gdal_sees_every_layer(project: fenceline.Project) -> None:
+    layers = dict(pyogrio.list_layers(project.path))
+    assert layers["border"] == "LineString"
+    assert layers["fences"] == "LineString"
+    assert layers["facilities"] == "Point"
+    assert {"areas", "images", "observations", "audit"} <= set(layers)
+    border = pyogrio.read_dataframe(project.path, layer="border")
+    assert border.crs.to_epsg() == 4326
+    assert border.geometry.iloc[0].equals(project.border.geometry.iloc[0])
+
+
+def test_upsert_is_idempotent(project: fenceline.Project) -> None:
+    entry = AuditEntry(analyst="a", action="test")
+    with project.store.transaction(entry) as tx:
+        assert tx.upsert_features("fences", fences(["a", "b"])) == (2, 0)
+    with project.store.transaction(entry) as tx:
+        assert tx.upsert_features("fences", fences(["a", "b", "c"])) == (1, 2)
+    assert sorted(project.fences["id"]) == ["a", "b", "c"]
+
+
+def test_failed_transaction_leaves_project_unchanged(project: fenceline.Project) -> None:
+    before = list(project.store.dump())
+    with pytest.raises(RuntimeError), project.store.transaction(AuditEntry("a", "test")) as tx:
+        tx.upsert_features("fences", fences(["a"]))
+        raise RuntimeError("boom")
+    assert list(project.store.dump()) == before
+
+
+def test_gdal_client_edits_are_read_back(project: fenceline.Project) -> None:
+    project.close()
+    added = fences(["gdal-1"]).drop(columns="id")  # a QGIS user adds a fence without an id
+    pyogrio.write_dataframe(added, project.path, layer="fences", append=True)
+    reopened = fenceline.open(project.path)
+    read = reopened.fences
+    assert len(read) == 1
+    assert read["id"].iloc[0].startswith("fences-")
+    assert read["layer"].iloc[0] == "primary"
+    assert read.geometry.iloc[0].equals_exact(added.geometry.iloc[0], 1e-12)
+    reopened.close()
+
+
+def test_audit_is_append_only(project: fenceline.Project) -> None:
+    db = sqlite3.connect(project.path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+    db.close()
+
+
+def test_open_refuses_non_projects(tmp_path: Path) -> None:
+    other = tmp_path / "other.gpkg"
+    other.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ProjectError):
+        fenceline.open(other)
+    with pytest.raises(ProjectError):
+        fenceline.open(tmp_path / "missing.gpkg")
+
+
+def test_content_hash_changes_with_content(project: fenceline.Project) -> None:
+    first = project.content_sha256()
+    assert project.content_sha256() == first
+    with project.store.transaction(AuditEntry("a", "test")) as tx:
+        tx.upsert_features("facilities", gpd.GeoDataFrame(
+            {"id": ["f1"], "kind": ["guard_post"]}, geometry=[shapely.Point(125, 40.5)], crs=4326
+        ))
+    assert project.content_sha256() != first
