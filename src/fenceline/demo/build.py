@@ -1,0 +1,51 @@
+"""Write the demonstration project through the store API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fenceline.demo.generate import SEED, generate
+from fenceline.demo.plan import DEMO_NOTICE
+from fenceline.store import AuditEntry
+
+__all__ = ["build_demo"]
+
+
+def build_demo(
+    path: str | os.PathLike[str], *, seed: int = SEED, analyst: str = "fenceline-demo"
+) -> Path:
+    """Create the demonstration project at ``path`` (replacing one already there).
+
+    The project carries :data:`~fenceline.demo.plan.DEMO_NOTICE`, which every output repeats.
+
+    >>> import tempfile, os, fenceline
+    >>> path = build_demo(os.path.join(tempfile.mkdtemp(), "demo.gpkg"))
+    >>> with fenceline.open(path) as project:
+    ...     len(project.facilities), project.store.meta()["notice"].startswith("SYNTHETIC")
+    (6820, True)
+    """
+    import fenceline
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    project = fenceline.create(path, analyst=analyst, notice=DEMO_NOTICE)
+    try:
+        data = generate(project.border.geometry.iloc[0], seed=seed)
+        entry = AuditEntry(
+            analyst=analyst,
+            action="demo",
+            source=f"fenceline.demo.generate(seed={seed})",
+            detail={"notice": DEMO_NOTICE},
+        )
+        with project.store.transaction(entry) as tx:
+            tx.upsert_areas(data.areas)
+            tx.upsert_images(data.images)
+            tx.upsert_features("fences", data.fences)
+            tx.upsert_features("facilities", data.facilities)
+            tx.add_observations(data.observations)
+    finally:
+        project.close()
+    return path
