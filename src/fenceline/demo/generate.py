@@ -10,6 +10,7 @@ Facilities stand 5–40 m from a fence. Everything is invented except the border
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -121,7 +122,7 @@ def _plan_pieces(rng: np.random.Generator) -> list[_Piece]:
         spans = []
         for a, b in ((start, gap_at), (gap_at + GAP_KM, stop)):
             cuts = _breakpoints(rng, a, b, [f for f in fixed if a < f < b])
-            spans += list(zip(cuts[:-1], cuts[1:], strict=True))
+            spans += list(itertools.pairwise(cuts))
 
         def in_cs(span: tuple[float, float], area: DemoArea = area) -> bool:
             return (

@@ -1,0 +1,684 @@
+"""Assemble the report: what metrics computed, in sentences, tables, charts and a map.
+
+The report never computes an indicator: every figure comes from ``project.metrics`` and
+``project.timeline``; this module only formats them, so the report equals
+``fenceline metrics`` by construction (and a test checks it).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fenceline.report import charts
+from fenceline.report.mapdata import map_layers, to_json
+
+__all__ = ["ReportData", "collect", "render_html", "testimony_section"]
+
+DEFINITIONS: list[tuple[str, str, str]] = [
+    (
+        "border_km",
+        "border_km",
+        "Geodesic length (WGS84) of the border line inside the study area. The denominator of every per-km-of-border figure.",
+    ),
+    (
+        "chainage",
+        "chainage",
+        "Position along the border: geodesic km from the line's start to the border point nearest to a feature. A fence covers the chainage interval its vertices project onto.",
+    ),
+    (
+        "corridor",
+        "corridor",
+        "The band of width corridor_m on the monitored side of the border, within the area. Features outside it are not counted; their number is reported (outside_corridor).",
+    ),
+    (
+        "fence_km",
+        "fence_km",
+        "Geodesic length of fences present on the evaluation date T, clipped to the corridor, by layer (primary, secondary, tertiary, other) and in total. Fence in all layers: two parallel fences along 1 km of border count 2 km.",
+    ),
+    (
+        "fenced_border_km",
+        "fenced_border_km",
+        "km of border (chainage) in the area covered by at least one fence present on T; fenced_border_km_since is the same on the baseline date S.",
+    ),
+    (
+        "layers_km",
+        "layers_km",
+        "km of border covered by exactly 0, 1, 2 and 3 or more distinct fence layers on T; the four add up to border_km.",
+    ),
+    (
+        "new_fence_km",
+        "new_fence_km",
+        "km of fence present on T and certainly absent on S (observed absent on or after S).",
+    ),
+    (
+        "upgraded_fence_km",
+        "upgraded_fence_km",
+        "km of fence observed upgraded in (S, T]: last seen as it was on or after S, first seen upgraded on or before T.",
+    ),
+    (
+        "uncertain_fence_km",
+        "uncertain_fence_km",
+        "km of fence present on T that is neither certainly present nor certainly absent on S. Never counted as new.",
+    ),
+    (
+        "facilities",
+        "facilities",
+        "Security facilities (guard posts, watchtowers, garrisons, checkpoints, other) present on T inside the corridor; facilities_since: present on S.",
+    ),
+    ("fold_increase", "fold_increase", "facilities / facilities_since."),
+    (
+        "facilities_near_new_or_upgraded_fence",
+        "facilities_near_new_or_upgraded_fence",
+        "Facilities present on T within near_m of a new or upgraded fence.",
+    ),
+    (
+        "m_per_facility",
+        "m_per_facility_along_fence, m_per_facility_along_border",
+        '1000 × fence_km / facilities and 1000 × border_km / facilities. HRW\'s "one every 110 m" is the first (743 km of fence / 6,820 facilities); along the 321 km of border it would be 47 m. Both are given, each with its denominator.',
+    ),
+    (
+        "assessable_km",
+        "assessable_km",
+        "km of border covered by image footprints of both dates; empty when no images are registered.",
+    ),
+    (
+        "timeline",
+        "timeline",
+        "The same indicators month by month. The line counts what was certainly present; the band reaches up to what may have been (features built between two images are uncertain between them).",
+    ),
+]
+
+
+@dataclass
+class ReportData:
+    """Everything the template needs, already computed."""
+
+    metrics: dict[str, Any]
+    timeline: Any
+    metrics_since: dict[str, Any] | None
+    layers: dict[str, Any]
+    notice: str | None
+    project_path: Path
+    content_sha256: str
+    observations_before_since: int
+    n_observations: int
+    n_images: int
+
+
+def testimony_section(project_path: Path) -> str | None:
+    """HTML of the published-testimony section, or None when there is nothing to publish.
+
+    Uses ``fenceline.testimony.published_for_report`` when that module provides it; without
+    it (or with nothing published) the report has no testimony section at all.
+    """
+    try:
+        from fenceline import testimony  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    published = getattr(testimony, "published_for_report", None)
+    if published is None:
+        return None
+    content = published(project_path)
+    if not content:
+        return None
+    return _testimony_html(content)
+
+
+def _testimony_html(content: dict[str, Any]) -> str:
+    parts = ['<h2 id="testimony">Testimony</h2>']
+    if content.get("intro"):
+        parts.append(f"<p>{html.escape(str(content['intro']))}</p>")
+    for excerpt in content.get("excerpts", []):
+        text = excerpt.get("text", "") if isinstance(excerpt, dict) else str(excerpt)
+        who = excerpt.get("descriptor", "") if isinstance(excerpt, dict) else ""
+        parts.append(
+            f"<blockquote>{html.escape(text)}<br><small>{html.escape(who)}</small></blockquote>"
+        )
+    contact = content.get("contact_with_relatives")
+    if isinstance(contact, dict) and contact.get("years"):
+        svg = charts.series_chart(
+            contact["years"],
+            contact["values"],
+            title="Contact with relatives in North Korea",
+            ylabel=str(contact.get("unit", "interviewees")),
+            chart_id="contact",
+        )
+        parts.append(
+            f"<figure>{svg}<figcaption>{html.escape(str(contact.get('caption', '')))}</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def collect(project: Any, at: dt.date, since: dt.date | None) -> ReportData:
+    """Read the project and compute everything the report presents (through metrics)."""
+    snapshot = project.snapshot()
+    metrics = project.metrics(at=at, since=since)
+    metrics_since = project.metrics(at=since) if since is not None else None
+    start = _first_observed(snapshot.observations) or (since or at)
+    begin = min(start, since) if since else start
+    timeline = project.timeline(begin, at, step="month") if begin < at else None
+    observed = snapshot.observations["observed"].astype(str).str[:10]
+    before = int((observed <= since.isoformat()).sum()) if since else 0
+    return ReportData(
+        metrics=metrics,
+        timeline=timeline,
+        metrics_since=metrics_since,
+        layers=map_layers(snapshot, at, since),
+        notice=project.store.meta().get("notice"),
+        project_path=Path(project.path),
+        content_sha256=snapshot.content_sha256,
+        observations_before_since=before,
+        n_observations=len(snapshot.observations),
+        n_images=len(snapshot.images),
+    )
+
+
+def _first_observed(observations: Any) -> dt.date | None:
+    if len(observations) == 0:
+        return None
+    first = str(observations["observed"].astype(str).min())[:10]
+    day = dt.date.fromisoformat(first)
+    return day.replace(day=1)
+
+
+# --- formatting --------------------------------------------------------------------------
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if (isinstance(value, float) and digits == 0) or isinstance(value, int):
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def _total(value: Any) -> Any:
+    """An indicator's headline value: ``total`` of a by-layer/by-kind object, else itself."""
+    if isinstance(value, dict):
+        return value.get("total")
+    return value
+
+
+def _static(name: str) -> str:
+    return resources.files("fenceline.report").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def _leaflet_css() -> str:
+    css = _static("leaflet/leaflet.css")
+    for image in ("layers.png", "layers-2x.png"):
+        data = (
+            resources.files("fenceline.report")
+            .joinpath("static", "leaflet", "images", image)
+            .read_bytes()
+        )
+        css = css.replace(
+            f"url(images/{image})", f"url(data:image/png;base64,{base64.b64encode(data).decode()})"
+        )
+    # the default marker icon is never used; its image must never be requested
+    return css.replace("url(images/marker-icon.png)", "none")
+
+
+def _css_string(text: str) -> str:
+    """Text as the inside of a CSS string (also safe inside a <style> element)."""
+    return "".join(ch if ch.isalnum() or ch in " .,:;-()'`" else f"\\{ord(ch):x} " for ch in text)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _findings(
+    total: dict[str, Any], n_areas: int, at: str, since: str | None, near_m: Any = 500
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    border = total.get("border_km")
+    fence = _total(total.get("fence_km"))
+    facilities = _total(total.get("facilities"))
+    areas = f"the {n_areas} study areas" if n_areas != 1 else "the study area"
+    if since is not None and total.get("new_fence_km") is not None:
+        out.append(
+            {
+                "html": f"Between {since} and {at}, <strong>{_num(total.get('new_fence_km'), 0)} km of new fence</strong> "
+                f"appeared in {areas} ({_num(border, 0)} km of border), and {_num(total.get('upgraded_fence_km'), 0)} km "
+                f"of existing fence was upgraded.",
+                "defs": [
+                    ("new_fence_km", "new fence"),
+                    ("upgraded_fence_km", "upgraded"),
+                    ("border_km", "border"),
+                ],
+            }
+        )
+    out.append(
+        {
+            "html": f"On {at} fence in all layers measured <strong>{_num(fence, 0)} km</strong> along {_num(border, 0)} km of border.",
+            "defs": [("fence_km", "fence km")],
+        }
+    )
+    fenced = total.get("fenced_border_km")
+    fenced_since = total.get("fenced_border_km_since")
+    if fenced is not None:
+        then = (
+            f", against {_num(fenced_since, 0)} km on {since}"
+            if since and fenced_since is not None
+            else ""
+        )
+        out.append(
+            {
+                "html": f"<strong>{_num(fenced, 0)} km of the {_num(border, 0)} km of border</strong> was fenced on {at}{then}.",
+                "defs": [("fenced_border_km", "fenced border")],
+            }
+        )
+    layers = total.get("layers_km") or {}
+    if layers:
+        multi = (layers.get("2") or 0) + (layers.get("3+") or 0)
+        out.append(
+            {
+                "html": f"{_num(multi, 0)} km of border had two or more layers of fence, {_num(layers.get('3+'), 0)} km three or more.",
+                "defs": [("layers_km", "layers")],
+            }
+        )
+    if facilities:
+        fold = total.get("fold_increase")
+        since_count = total.get("facilities_since")
+        growth = (
+            (
+                f", a <strong>{_num(fold, 0) if fold and fold >= 10 else _num(fold, 1)}-fold increase</strong> on the "
+                f"{_num(since_count, 0)} standing on {since}"
+            )
+            if since and fold
+            else ""
+        )
+        out.append(
+            {
+                "html": f"<strong>{_num(facilities, 0)} security facilities</strong> stood near the fences on {at}{growth}.",
+                "defs": [("facilities", "facilities"), ("fold_increase", "fold increase")],
+            }
+        )
+        along_fence = total.get("m_per_facility_along_fence")
+        along_border = total.get("m_per_facility_along_border")
+        out.append(
+            {
+                "html": f"<strong>One facility every {_num(along_fence, 0)} m of fence</strong>, "
+                f"or every {_num(along_border, 0)} m of border.",
+                "defs": [("m_per_facility", "spacing")],
+            }
+        )
+        near = total.get("facilities_near_new_or_upgraded_fence")
+        if near is not None and since:
+            out.append(
+                {
+                    "html": f"{_num(near, 0)} of them stand within {_num(near_m, 0)} m of a new or upgraded fence.",
+                    "defs": [("facilities_near_new_or_upgraded_fence", "near")],
+                }
+            )
+    uncertain = total.get("uncertain_fence_km")
+    if since and uncertain:
+        out.append(
+            {
+                "html": f"{_num(uncertain, 1)} km of fence present on {at} cannot be dated against {since} "
+                "(no observation between): it is reported as uncertain, not counted as new.",
+                "defs": [("uncertain_fence_km", "uncertain")],
+            }
+        )
+    return out
+
+
+def _missing(data: ReportData, total: dict[str, Any], at: str, since: str | None) -> list[str]:
+    out = []
+    if not _total(total.get("facilities")) and not total.get("facilities_since"):
+        out.append(
+            "This project has no facilities present on either date: facility counts, the fold increase and "
+            "the spacing of facilities cannot be given."
+        )
+    if not _total(total.get("fence_km")):
+        out.append(
+            f"No fence is present on {at}: fence lengths are zero and per-fence spacing cannot be given."
+        )
+    if since and data.observations_before_since == 0:
+        out.append(
+            f"No observation is dated on or before {since}: nothing is known of what stood then, so the "
+            "changes since it (new and upgraded fence, facilities then, the fold increase) cannot be measured; "
+            "fence present now is reported as uncertain, not as new."
+        )
+    if since is None:
+        out.append(
+            "No baseline date was given (--since): changes cannot be measured, only what stood on the date."
+        )
+    if data.n_images == 0:
+        out.append(
+            "No images are registered: the length of border assessable on both dates is unknown, and "
+            "per-km figures use the whole border length in each area as their denominator."
+        )
+    if data.n_observations == 0:
+        out.append(
+            "The project has no observations: no feature can be dated, so nothing is counted as present."
+        )
+    return out
+
+
+AREA_COLUMNS: list[tuple[str, str, str | None, int]] = [
+    # (key, heading, definition anchor, digits)
+    ("name", "Area", None, 0),
+    ("border_km", "Border km", "border_km", 1),
+    ("fenced_border_km_since", "Fenced km (before)", "fenced_border_km", 1),
+    ("fenced_border_km", "Fenced km (after)", "fenced_border_km", 1),
+    ("fence_km", "Fence km, all layers", "fence_km", 1),
+    ("new_fence_km", "New fence km", "new_fence_km", 1),
+    ("upgraded_fence_km", "Upgraded km", "upgraded_fence_km", 1),
+    ("uncertain_fence_km", "Uncertain km", "uncertain_fence_km", 1),
+    ("facilities_since", "Facilities (before)", "facilities", 0),
+    ("facilities", "Facilities (after)", "facilities", 0),
+    ("fold_increase", "Fold", "fold_increase", 1),
+    ("m_per_facility_along_fence", "m of fence per facility", "m_per_facility", 0),
+    ("m_per_facility_along_border", "m of border per facility", "m_per_facility", 0),
+    ("outside_corridor", "Outside corridor", "corridor", 0),
+]
+
+
+def _cell(entry: dict[str, Any], key: str, digits: int) -> str:
+    if key == "name":
+        return str(entry.get("name", "all areas"))
+    value = _total(entry.get(key))
+    if isinstance(value, dict):  # e.g. outside_corridor by table
+        value = sum(v for v in value.values() if isinstance(v, int | float))
+    return _num(value, digits)
+
+
+def _timeline_points(
+    timeline: Any,
+) -> tuple[list[dt.date], dict[str, tuple[list[float], list[float], list[float]]]]:
+    """Dates and (value, lower, upper) per indicator from ``project.timeline`` output."""
+    rows = timeline
+    if isinstance(timeline, dict):
+        rows = timeline.get("steps") or timeline.get("rows") or timeline.get("timeline") or []
+    dates: list[dt.date] = []
+    series: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    wanted = {"fence_km": "fence km (all layers)", "facilities": "facilities"}
+    for row in rows:
+        dates.append(dt.date.fromisoformat(str(row.get("at") or row.get("date"))[:10]))
+        entry = row.get("total", row)
+        for key, label in wanted.items():
+            value = _total(entry.get(key))
+            low = _total(entry.get(f"{key}_lower", entry.get(f"{key}_min", value)))
+            high = _total(entry.get(f"{key}_upper", entry.get(f"{key}_max", value)))
+            bounds = (
+                entry.get(f"{key}_bounds") or entry.get("bounds", {}).get(key)
+                if isinstance(entry.get("bounds"), dict)
+                else entry.get(f"{key}_bounds")
+            )
+            if isinstance(bounds, list | tuple) and len(bounds) == 2:
+                low, high = bounds
+            triple = series.setdefault(label, ([], [], []))
+            triple[0].append(float(value or 0.0))
+            triple[1].append(float(low if low is not None else value or 0.0))
+            triple[2].append(float(high if high is not None else value or 0.0))
+    return dates, series
+
+
+def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[str, str]]:
+    out = []
+    metrics = data.metrics
+    marks = [(since, f"before: {since}")] if since else []
+    marks.append((at, f"after: {at}"))
+    if data.timeline:
+        dates, series = _timeline_points(data.timeline)
+        if dates:
+            fence = {k: v for k, v in series.items() if k.startswith("fence")}
+            out.append(
+                {
+                    "id": "timeline-fence",
+                    "title": "Fence built, month by month",
+                    "svg": charts.timeline_chart(
+                        dates,
+                        fence,
+                        title="Fence built, month by month",
+                        ylabel="km of fence",
+                        chart_id="timeline-fence",
+                        marks=marks,
+                    ),
+                    "caption": "km of fence (all layers, inside the corridor) certainly present at each month's end, with "
+                    "the range it may have reached: a feature built between two images is uncertain between "
+                    "them. All study areas together.",
+                }
+            )
+            fac = {k: v for k, v in series.items() if k == "facilities"}
+            if fac and any(max(v[2]) > 0 for v in fac.values()):
+                out.append(
+                    {
+                        "id": "timeline-facilities",
+                        "title": "Facilities, month by month",
+                        "svg": charts.timeline_chart(
+                            dates,
+                            fac,
+                            title="Facilities, month by month",
+                            ylabel="facilities",
+                            chart_id="timeline-facilities",
+                            marks=marks,
+                        ),
+                        "caption": "Facilities certainly present at each month's end, with the range they may have reached.",
+                    }
+                )
+    total = metrics.get("total", {})
+    kinds_at = total.get("facilities") if isinstance(total.get("facilities"), dict) else {}
+    kinds_since = {}
+    if data.metrics_since is not None:
+        value = data.metrics_since.get("total", {}).get("facilities")
+        kinds_since = value if isinstance(value, dict) else {}
+    kinds = [k for k in kinds_at if k != "total" and (kinds_at.get(k) or kinds_since.get(k))]
+    if kinds:
+        groups = {}
+        if since:
+            groups[f"{since}"] = [kinds_since.get(k, 0) or 0 for k in kinds]
+        groups[f"{at}"] = [kinds_at.get(k, 0) or 0 for k in kinds]
+        out.append(
+            {
+                "id": "facilities-kind",
+                "title": "Facilities by kind, before and after",
+                "svg": charts.bar_chart(
+                    kinds,
+                    groups,
+                    title="Facilities by kind",
+                    ylabel="facilities",
+                    chart_id="facilities-kind",
+                ),
+                "caption": "Facilities present inside the corridor on each date, by kind (all study areas).",
+            }
+        )
+    areas = [a for a in metrics.get("areas", []) if a.get("layers_km")]
+    if areas:
+        out.append(
+            {
+                "id": "layer-profile",
+                "title": "Layers of fence along the border",
+                "svg": charts.layer_profile_chart(
+                    [a["name"] for a in areas],
+                    [a["layers_km"] for a in areas],
+                    title="Layers of fence along the border",
+                    chart_id="layer-profile",
+                ),
+                "caption": f"km of border in each area covered by 0, 1, 2 and 3 or more distinct layers of fence on {at}, "
+                "areas in the order of the border line.",
+            }
+        )
+    return out
+
+
+def _series_charts() -> list[dict[str, str]]:
+    from fenceline.data import read_series
+
+    defectors = read_series("defectors_arrivals_south_korea_1998_2024")
+    trade = read_series("china_dprk_trade_annual_2015_2024")
+    derived = [str(b).upper().startswith("DERIVED") for b in trade["basis"]]
+
+    def sources(frame: Any) -> str:
+        names = sorted({str(s) for s in frame["source"]})
+        return "; ".join(names)
+
+    return [
+        {
+            "id": "defectors",
+            "title": "North Koreans arriving in South Korea, per year",
+            "svg": charts.series_chart(
+                defectors["year"].tolist(),
+                defectors["arrivals"].tolist(),
+                title="North Koreans arriving in South Korea",
+                ylabel="arrivals",
+                chart_id="defectors",
+                highlight=(2020, 2023),
+            ),
+            "caption": "South Korea Ministry of Unification figures as quoted (the ministry revises them; variants are "
+            f"kept in the bundled file). Sources: {sources(defectors)}.",
+        },
+        {
+            "id": "trade",
+            "title": "China–North Korea trade, per year (USD million)",
+            "svg": charts.series_chart(
+                trade["year"].tolist(),
+                trade["total_usd_million"].tolist(),
+                title="China–North Korea trade",
+                ylabel="USD million",
+                chart_id="trade",
+                derived=derived,
+                highlight=(2020, 2023),
+            ),
+            "caption": "China customs figures as reported; hollow bars are derived, not published (2016: from the 2017 "
+            f"total and its stated change). Sources: {sources(trade)}.",
+        },
+    ]
+
+
+def _inputs(data: ReportData) -> list[tuple[str, str]]:
+    from fenceline.data import data_path
+
+    out = [
+        (
+            f"project content ({data.project_path.name}: every layer and observation, not the audit)",
+            data.content_sha256,
+        ),
+        (f"project file {data.project_path.name}", _sha256_file(data.project_path)),
+    ]
+    for name in (
+        "defectors_arrivals_south_korea_1998_2024.csv",
+        "china_dprk_trade_annual_2015_2024.csv",
+    ):
+        out.append((f"bundled series {name}", _sha256_file(data_path("series", name))))
+    for name in ("ne10m_yalu_tumen_rivers.geojson", "geonames_cities15000_prk_and_border.geojson"):
+        out.append((f"bundled map layer {name}", _sha256_file(data_path("border", name))))
+    return out
+
+
+def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
+    """The report as one self-contained HTML document."""
+    import jinja2
+
+    import fenceline
+    from fenceline.data import ATTRIBUTION, BORDER_CAVEAT
+
+    metrics = data.metrics
+    total = metrics.get("total", {})
+    params = metrics.get("params", {})
+    area_list = metrics.get("areas", [])
+    at_s, since_s = at.isoformat(), since.isoformat() if since else None
+    nested = {
+        f["properties"]["name"]: f["properties"]["nested_in"]
+        for f in data.layers["areas"]["features"]
+        if f["properties"].get("nested_in")
+    }
+    study = [a for a in area_list if a.get("name") not in nested]
+    findings = _findings(
+        total, len(study) or len(area_list), at_s, since_s, params.get("near_m", 500)
+    )
+    rows = [
+        {
+            "name": a.get("name"),
+            "total": False,
+            "nested": a.get("name") in nested,
+            "cells": [
+                _cell(a, k, d)
+                + (
+                    f" (inside {nested[a['name']]})"
+                    if k == "name" and a.get("name") in nested
+                    else ""
+                )
+                for k, _, _, d in AREA_COLUMNS
+            ],
+        }
+        for a in area_list
+    ]
+    rows.append(
+        {
+            "name": "total",
+            "total": True,
+            "cells": ["All study areas", *[_cell(total, k, d) for k, _, _, d in AREA_COLUMNS[1:]]],
+        }
+    )
+    notice = data.notice
+    head, rest = "", ""
+    if notice:
+        head, _, rest = notice.partition(":")
+        head, rest = f"{head}:", rest
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("fenceline.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+    subtitle = (
+        f"Border fortification on {at_s}"
+        + (f", compared with {since_s}" if since_s else "")
+        + f". Project {data.project_path.name}, content sha256 {data.content_sha256[:12]}…."
+    )
+    border_text = (
+        f"{BORDER_CAVEAT} Per-km figures in this report use the border length inside each area "
+        "(border_km) or the fence length (fence_km) as their denominator, as each says."
+    )
+    attributions = [
+        "Border, rivers and populated places: Natural Earth 1:10m v4.0.0, public domain (naturalearthdata.com).",
+        "Place names on the map: GeoNames (geonames.org), CC BY 4.0.",
+        "Public series: Human Rights Watch (2024, 2022) figures as quoted; South Korea Ministry of Unification; "
+        "China customs (GAC); each row's source is in the bundled files.",
+        "Map drawn with Leaflet 1.9.4 (BSD-2-Clause), bundled in this file; charts made with matplotlib.",
+        ATTRIBUTION,
+    ]
+    template = env.get_template("report.html.j2")
+    return template.render(
+        version=fenceline.__version__,
+        notice=notice,
+        notice_head=head,
+        notice_rest=rest,
+        notice_css=_css_string(notice or ""),
+        title="Border fortification report"
+        + (f": {data.project_path.stem}" if data.project_path.stem else ""),
+        subtitle=subtitle,
+        findings=findings,
+        missing=_missing(data, total, at_s, since_s),
+        at=at_s,
+        since=since_s,
+        corridor_m=f"{params.get('corridor_m', 3000):,}",
+        map_attribution="Natural Earth (public domain) · GeoNames (CC BY) · Leaflet",
+        map_json=to_json(data.layers),
+        table_heads=[(h, a) for _, h, a, _ in AREA_COLUMNS],
+        area_rows=rows,
+        total_note=metrics.get("total_note"),
+        charts=_charts(data, at, since),
+        series_charts=_series_charts(),
+        testimony=testimony_section(data.project_path),
+        definitions=DEFINITIONS,
+        border_text=border_text,
+        params=json.dumps(params, sort_keys=True),
+        inputs=_inputs(data),
+        attributions=attributions,
+        leaflet_css=_leaflet_css(),
+        leaflet_js=_static("leaflet/leaflet.js").replace("</script", "<\\/script"),
+        report_css=_static("report.css"),
+        report_js=_static("report.js"),
+    )
