@@ -1,0 +1,154 @@
+"""The report presents metrics' figures exactly, says what is synthetic and what is missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import pytest
+from report_fixtures import small_project
+
+import fenceline
+from fenceline.report import write_report
+
+
+def _text(page: Path) -> str:
+    """The page's visible text (tags removed, entities decoded, whitespace collapsed)."""
+    body = page.read_text(encoding="utf-8")
+    body = re.sub(r"<script.*?</script>|<style.*?</style>|<svg.*?</svg>", " ", body, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _rows(page: Path) -> dict[str, list[str]]:
+    """The study-area table: first cell -> the other cells."""
+    body = page.read_text(encoding="utf-8")
+    table = re.search(r'<h2 id="areas">.*?<tbody>(.*?)</tbody>', body, re.S).group(1)
+    rows = {}
+    for row in re.findall(r"<tr.*?</tr>", table, re.S):
+        cells = [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", "", c)).split())
+            for c in re.findall(r"<td.*?</td>", row, re.S)
+        ]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def _fmt(value: object, digits: int) -> str:
+    if isinstance(value, dict):
+        value = value["total"]
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def test_report_figures_equal_fenceline_metrics(demo_report: dict) -> None:
+    with fenceline.open(demo_report["project"]) as project:
+        metrics = project.metrics(at=demo_report["at"], since=demo_report["since"])
+    rows = _rows(demo_report["html"])
+    checked = 0
+    for entry in [*metrics["areas"], {**metrics["total"], "name": "All study areas"}]:
+        name = next(k for k in rows if k.startswith(entry["name"]))
+        cells = rows[name]
+        expected = [
+            _fmt(entry["border_km"], 1),
+            _fmt(entry["fenced_border_km_since"], 1),
+            _fmt(entry["fenced_border_km"], 1),
+            _fmt(entry["fence_km"], 1),
+            _fmt(entry["new_fence_km"], 1),
+            _fmt(entry["upgraded_fence_km"], 1),
+            _fmt(entry["uncertain_fence_km"], 1),
+            _fmt(entry["facilities_since"], 0),
+            _fmt(entry["facilities"], 0),
+        ]
+        assert cells[: len(expected)] == expected, entry["name"]
+        checked += 1
+    assert checked == len(metrics["areas"]) + 1
+    text = _text(demo_report["html"])
+    total = metrics["total"]
+    assert f"{total['new_fence_km']:,.0f} km of new fence" in text
+    assert f"One facility every {total['m_per_facility_along_fence']:,.0f} m of fence" in text
+    assert f"every {total['m_per_facility_along_border']:,.0f} m of border" in text
+    assert f"{total['facilities']['total']:,.0f} security facilities" in text
+
+
+def test_findings_link_to_their_definitions(demo_report: dict) -> None:
+    body = demo_report["html"].read_text(encoding="utf-8")
+    findings = re.search(r'<ul class="findings">(.*?)</ul>', body, re.S).group(1)
+    anchors = set(re.findall(r'href="#(def-[^"]+)"', findings))
+    assert {"def-new_fence_km", "def-m_per_facility", "def-fence_km"} <= anchors
+    for anchor in anchors:
+        assert f'id="{anchor}"' in body
+
+
+def test_every_page_and_the_map_say_synthetic(demo_report: dict) -> None:
+    body = demo_report["html"].read_text(encoding="utf-8")
+    assert "<title>SYNTHETIC DEMONSTRATION DATA" in body
+    assert 'class="notice"' in body and 'class="map-synthetic"' in body
+    assert '<meta name="fenceline-notice" content="SYNTHETIC DEMONSTRATION DATA' in body
+    assert "@top-center" in body  # the notice is printed on every PDF page
+    assert "no feature-level data of this border is public" in _text(demo_report["html"])
+
+
+def test_html_is_self_contained(demo_report: dict) -> None:
+    body = demo_report["html"].read_text(encoding="utf-8")
+    # nothing is loaded from anywhere: no src/href to a resource, no url() but data:
+    assert not re.search(r"<(script|img|link|iframe)[^>]+(src|href)=", body)
+    assert not re.search(r"url\((?!data:|#)", body.replace("url(#default#VML)", ""))
+    assert "default-src 'none'" in body
+    assert "sourceMappingURL" not in body
+
+
+def test_methods_state_denominators_caveat_and_inputs(demo_report: dict) -> None:
+    text = _text(demo_report["html"])
+    assert "1,350–1,420 km" in text  # the Natural Earth caveat
+    assert "743 km of fence / 6,820 facilities" in text
+    with fenceline.open(demo_report["project"]) as project:
+        assert project.content_sha256() in text
+    assert "GeoNames (geonames.org), CC BY" in text and "Natural Earth" in text
+
+
+def test_public_series_are_shown_with_sources(demo_report: dict) -> None:
+    body = demo_report["html"].read_text(encoding="utf-8")
+    assert 'data-chart="defectors"' in body and 'data-chart="trade"' in body
+    text = _text(demo_report["html"])
+    assert "Ministry of Unification" in text and "Yonhap" in text and "China customs" in text
+
+
+def test_report_without_facilities_says_so(tmp_path: Path) -> None:
+    project = small_project(
+        tmp_path / "p.gpkg", facilities=False, observed=["2019-01-10", "2023-01-10"]
+    )
+    result = write_report(
+        project, tmp_path / "out", at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1), pdf=False
+    )
+    text = _text(result.html)
+    assert "What this report cannot say" in text
+    assert "This project has no facilities" in text
+    assert "km of fence" in text
+
+
+def test_report_without_observations_before_since_says_so(tmp_path: Path) -> None:
+    project = small_project(tmp_path / "p.gpkg", facilities=True, observed=["2022-05-10"])
+    result = write_report(
+        project, tmp_path / "out", at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1), pdf=False
+    )
+    text = _text(result.html)
+    assert "No observation is dated on or before 2020-01-01" in text
+    with fenceline.open(project) as p:
+        metrics = p.metrics(at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1))
+    # nothing is called new: it is uncertain, as metrics says
+    assert metrics["total"]["new_fence_km"] == pytest.approx(0.0)
+    rows = _rows(result.html)
+    assert rows["All study areas"][4] == "0.0"
+
+
+def test_since_must_precede_at(tmp_path: Path) -> None:
+    from fenceline.errors import ParameterError
+
+    project = small_project(tmp_path / "p.gpkg", facilities=True, observed=["2022-05-10"])
+    with pytest.raises(ParameterError):
+        write_report(
+            project, tmp_path / "out", at=dt.date(2020, 1, 1), since=dt.date(2021, 1, 1), pdf=False
+        )
