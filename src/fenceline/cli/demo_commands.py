@@ -19,7 +19,7 @@ def demo(
 ) -> None:
     """Build a demonstration project on the bundled real border and say what it holds."""
     import fenceline
-    from fenceline.geo_basic import geodesic_length_km
+    from fenceline.geo import geodesic_length_km
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "demo.gpkg"
