@@ -8,6 +8,7 @@ index in the file) and the field.
 
 from __future__ import annotations
 
+import re
 import struct
 import warnings
 import zipfile
@@ -89,6 +90,20 @@ def _check_shapefile(path: Path) -> None:
         raise InputError(
             str(path), f"truncated or corrupt: header says {declared:,} bytes, file has {actual:,}"
         )
+
+
+def _check_geojson_crs(path: Path) -> None:
+    """GDAL reads a GeoJSON whose (pre-RFC 7946) ``crs`` member it does not know as WGS84,
+    silently. Refuse it instead: coordinates in an unknown CRS must not be taken as lon/lat."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8", errors="replace")
+    match = re.search(r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]+)"', head)
+    if match is None:
+        return
+    try:
+        CRS.from_user_input(match.group(1))
+    except CRSError:
+        raise InputError(str(path), f"unknown coordinate reference system {match.group(1)!r}", field="crs") from None
 
 
 def _read_ogr(path: Path | str, label: str, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -284,6 +299,8 @@ def read_vector(
     else:
         if suffix == ".shp":
             _check_shapefile(path)
+        if suffix in (".geojson", ".json"):
+            _check_geojson_crs(path)
         chosen = layer
         if chosen is None and suffix == ".gpkg":
             layers = _list_layers(path, label)
