@@ -211,6 +211,6 @@ def create(
     return project
 
 
-def open(path: str | os.PathLike[str]) -> Project:  # noqa: A001
+def open(path: str | os.PathLike[str]) -> Project:
     """Open an existing project."""
     return Project(GeoPackageStore.open(path))

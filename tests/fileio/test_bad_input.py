@@ -53,11 +53,10 @@ KML_BAD_COORD = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def make_zip_bomb(path: Path) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("doc.kml", "w") as fh:
-            chunk = b" " * (1 << 20)
-            for _ in range(64):  # 64 MiB of spaces compress to ~64 KiB
-                fh.write(chunk)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("doc.kml", "w") as fh:
+        chunk = b" " * (1 << 20)
+        for _ in range(64):  # 64 MiB of spaces compress to ~64 KiB
+            fh.write(chunk)
 
 
 def truncated_shapefile(directory: Path) -> Path:

@@ -123,3 +123,31 @@ def test_ogrinfo_lists_layers_and_edits_are_read_back(tmp_path: Path) -> None:
         read = project.fences
     assert list(read["id"]) == ["a"]
     assert read["layer"].iloc[0] == "secondary"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    from fenceline.errors import SchemaError
+
+    path = tmp_path / "p.gpkg"
+    fenceline.create(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE fenceline_meta SET value = '999' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaError, match="newer"):
+        fenceline.open(path)
+
+
+def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fenceline.store import gpkg, schema
+
+    path = tmp_path / "p.gpkg"
+    fenceline.create(path).close()
+    version = schema.SCHEMA_VERSION
+    monkeypatch.setattr(gpkg, "SCHEMA_VERSION", version + 1)
+    monkeypatch.setitem(gpkg.MIGRATIONS, version + 1, "CREATE TABLE migrated_marker (x INTEGER);")
+    with fenceline.open(path) as project:
+        assert project.store.schema_version() == version + 1
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'migrated_marker'").fetchone()[0] == 1
+    db.close()

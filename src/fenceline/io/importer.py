@@ -251,14 +251,19 @@ def _observations(
         sources.append(("timestamp", kml_time, "present", "end"))
     for _field, source, state, bound in sources:
         used.append(source)
+        parsed: dict[Any, str] = {}  # dates repeat (an image date for many features): parse each once
         for i, value in enumerate(frame[source].tolist()):
             if _is_null(value):
                 continue
-            try:
-                day = parse_date(value, bound=bound, day_first=day_first)  # type: ignore[arg-type]
-            except DateParseError as exc:
-                raise InputError(label, str(exc), feature=f"{i} (id {ids[i]!r})", field=source) from None
-            rows.append((ids[i], day.isoformat(), state))
+            key = value if isinstance(value, str) else repr(value)
+            iso = parsed.get(key)
+            if iso is None:
+                try:
+                    iso = parse_date(value, bound=bound, day_first=day_first).isoformat()  # type: ignore[arg-type]
+                except DateParseError as exc:
+                    raise InputError(label, str(exc), feature=f"{i} (id {ids[i]!r})", field=source) from None
+                parsed[key] = iso
+            rows.append((ids[i], iso, state))
     if observed is not None:
         try:
             day = parse_date(observed, bound="end", day_first=day_first)
@@ -267,15 +272,18 @@ def _observations(
         rows.extend((feature_id, day.isoformat(), "present") for feature_id in ids)
     obs = pd.DataFrame(rows, columns=["feature_id", "observed", "state"])
     # a feature cannot be certainly absent after it was seen present without a removal
-    if len(obs):
-        first_present = obs[obs.state.isin(["present", "upgraded"])].groupby("feature_id")["observed"].min()
-        absent = obs[obs.state == "absent"]
-        clash = absent[absent["observed"] >= absent["feature_id"].map(first_present).fillna("9999")]
-        if "last_absent" in date_sources and len(clash) and "removed_seen" not in date_sources:
-            fid = clash["feature_id"].iloc[0]
+    if len(obs) and "last_absent" in date_sources and "removed_seen" not in date_sources:
+        days = np.array(obs["observed"].to_numpy(), dtype="datetime64[D]").astype(np.int64)
+        seen = obs["state"].isin(["present", "upgraded"]).to_numpy()
+        first_present = pd.Series(days[seen]).groupby(obs["feature_id"].to_numpy()[seen]).min()
+        absent = (obs["state"] == "absent").to_numpy()
+        limit = obs["feature_id"].map(first_present).to_numpy(dtype=float, na_value=np.inf)
+        clash = np.flatnonzero(absent & (days >= limit))
+        if len(clash):
+            fid = obs["feature_id"].iloc[clash[0]]
             i = ids.index(fid)
             raise InputError(
-                label, f"last_absent {clash['observed'].iloc[0]} is not before the date it was seen present",
+                label, f"last_absent {obs['observed'].iloc[clash[0]]} is not before the date it was seen present",
                 feature=f"{i} (id {fid!r})", field=date_sources["last_absent"],
             )
     obs["image_id"] = None
