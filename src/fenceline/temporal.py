@@ -129,9 +129,7 @@ class Timeline:
         built_after = _group_max(n, index, days, is_absent & (days < built_by_of_obs))
 
         upgraded_by = _group_min(n, index, days, is_upgraded)
-        upgraded_after = _group_max(
-            n, index, days, is_plain_present & (days < upgraded_by[index])
-        )
+        upgraded_after = _group_max(n, index, days, is_plain_present & (days < upgraded_by[index]))
         upgraded_after[upgraded_by == UNKNOWN_BY] = UNKNOWN_AFTER  # no upgrade seen
 
         is_removal = (states == "removed") | (is_absent & (days > built_by_of_obs))

@@ -16,9 +16,13 @@ DATA = Path(__file__).parent.parent / "data"
 
 def fence_layer() -> gpd.GeoDataFrame:
     lines = [
-        shapely.LineString([(129.7403214, 42.4458132), (129.7441519, 42.4479233), (129.7502237, 42.4501174)]),
+        shapely.LineString(
+            [(129.7403214, 42.4458132), (129.7441519, 42.4479233), (129.7502237, 42.4501174)]
+        ),
         shapely.LineString([(126.1234567, 41.4000001), (126.1300003, 41.4100009)]),
-        shapely.LineString([(124.5000001, 40.1000001), (124.5100002, 40.1050003), (124.5200009, 40.1099997)]),
+        shapely.LineString(
+            [(124.5000001, 40.1000001), (124.5100002, 40.1050003), (124.5200009, 40.1099997)]
+        ),
     ]
     return gpd.GeoDataFrame(
         {
@@ -96,6 +100,7 @@ def google_earth_kmz(directory: Path) -> Path:
 
 def same_value(a: object, b: object) -> bool:
     """Attribute equality across formats (CSV and KML may hand numbers back as text)."""
+
     def missing(v: object) -> bool:
         return v is None or (isinstance(v, float) and np.isnan(v)) or v == ""
 

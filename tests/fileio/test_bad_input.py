@@ -16,7 +16,10 @@ from tests.fileio.common import fence_layer, write_with_gdal
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "fenceline", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "fenceline", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -26,7 +29,12 @@ def project(tmp_path: Path) -> Path:
     path = tmp_path / "p.gpkg"
     with fenceline.create(path) as p:
         good = write_with_gdal(fence_layer(), tmp_path / "good", "geojson", "fences")
-        p.import_file(good, as_="fences", field_map={"layer": "Fence_Type"}, value_map={"layer": {"main": "primary"}})
+        p.import_file(
+            good,
+            as_="fences",
+            field_map={"layer": "Fence_Type"},
+            value_map={"layer": {"main": "primary"}},
+        )
     return path
 
 
@@ -40,7 +48,11 @@ def geojson(features: list[dict]) -> str:
 
 
 def line(coords: list, **props: object) -> dict:
-    return {"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": coords}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "LineString", "coordinates": coords},
+    }
 
 
 GOOD = [[125.1, 40.5], [125.2, 40.6]]
@@ -53,7 +65,10 @@ KML_BAD_COORD = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def make_zip_bomb(path: Path) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("doc.kml", "w") as fh:
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("doc.kml", "w") as fh,
+    ):
         chunk = b" " * (1 << 20)
         for _ in range(64):  # 64 MiB of spaces compress to ~64 KiB
             fh.write(chunk)
@@ -68,25 +83,153 @@ def truncated_shapefile(directory: Path) -> Path:
 
 CASES = {
     # name: (filename, writer, --as, extra args, expected words in the message)
-    "malformed geojson": ("bad.geojson", lambda p: p.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature" "geometry": null}]}'), "fences", [], ["cannot be read"]),
-    "truncated geojson": ("cut.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a")] * 3)[:-37]), "fences", [], ["cannot be read"]),
-    "kml invalid coordinate": ("bad.kml", lambda p: p.write_text(KML_BAD_COORD), "fences", [], ["feature 1", "geometry", "invalid coordinate"]),
-    "csv without coordinates": ("posts.csv", lambda p: p.write_text("id,kind\na,guard_post\n"), "facilities", [], ["coordinate", "lon/lat"]),
-    "csv bad number": ("posts.csv", lambda p: p.write_text("id,kind,lon,lat\na,guard_post,129.1,42.1\nb,guard_post,east,42.2\n"), "facilities", [], ["feature 1", "'lon'", "not a number"]),
-    "empty geometry": ("empty.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a"), line([], id="b")])), "fences", [], ["feature 1", "geometry", "empty"]),
-    "invalid geometry": ("invalid.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a"), line([[125.1, 40.5], [125.1, 40.5]], id="b")])), "fences", [], ["feature 1", "geometry", "invalid geometry"]),
-    "wrong geometry type": ("points.geojson", lambda p: p.write_text(geojson([{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [125, 40]}}])), "fences", [], ["feature 0", "must be LineString"]),
-    "unknown vocabulary": ("vocab.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a", layer="Main")])), "fences", [], ["feature 0", "'layer'", "--value"]),
-    "bad date": ("dates.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a", first_seen="03/04/2021")])), "fences", [], ["feature 0", "first_seen", "ambiguous"]),
-    "duplicate id": ("dup.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a"), line(GOOD, id="a")])), "fences", [], ["feature 1", "duplicate id"]),
+    "malformed geojson": (
+        "bad.geojson",
+        lambda p: p.write_text(
+            '{"type": "FeatureCollection", "features": [{"type": "Feature" "geometry": null}]}'
+        ),
+        "fences",
+        [],
+        ["cannot be read"],
+    ),
+    "truncated geojson": (
+        "cut.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a")] * 3)[:-37]),
+        "fences",
+        [],
+        ["cannot be read"],
+    ),
+    "kml invalid coordinate": (
+        "bad.kml",
+        lambda p: p.write_text(KML_BAD_COORD),
+        "fences",
+        [],
+        ["feature 1", "geometry", "invalid coordinate"],
+    ),
+    "csv without coordinates": (
+        "posts.csv",
+        lambda p: p.write_text("id,kind\na,guard_post\n"),
+        "facilities",
+        [],
+        ["coordinate", "lon/lat"],
+    ),
+    "csv bad number": (
+        "posts.csv",
+        lambda p: p.write_text(
+            "id,kind,lon,lat\na,guard_post,129.1,42.1\nb,guard_post,east,42.2\n"
+        ),
+        "facilities",
+        [],
+        ["feature 1", "'lon'", "not a number"],
+    ),
+    "empty geometry": (
+        "empty.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a"), line([], id="b")])),
+        "fences",
+        [],
+        ["feature 1", "geometry", "empty"],
+    ),
+    "invalid geometry": (
+        "invalid.geojson",
+        lambda p: p.write_text(
+            geojson([line(GOOD, id="a"), line([[125.1, 40.5], [125.1, 40.5]], id="b")])
+        ),
+        "fences",
+        [],
+        ["feature 1", "geometry", "invalid geometry"],
+    ),
+    "wrong geometry type": (
+        "points.geojson",
+        lambda p: p.write_text(
+            geojson(
+                [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [125, 40]},
+                    }
+                ]
+            )
+        ),
+        "fences",
+        [],
+        ["feature 0", "must be LineString"],
+    ),
+    "unknown vocabulary": (
+        "vocab.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a", layer="Main")])),
+        "fences",
+        [],
+        ["feature 0", "'layer'", "--value"],
+    ),
+    "bad date": (
+        "dates.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a", first_seen="03/04/2021")])),
+        "fences",
+        [],
+        ["feature 0", "first_seen", "ambiguous"],
+    ),
+    "duplicate id": (
+        "dup.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a"), line(GOOD, id="a")])),
+        "fences",
+        [],
+        ["feature 1", "duplicate id"],
+    ),
     "zip bomb": ("bomb.kmz", make_zip_bomb, "fences", [], ["zip bomb"]),
-    "truncated kmz": ("cut.kmz", lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 30), "fences", [], ["zip"]),
+    "truncated kmz": (
+        "cut.kmz",
+        lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 30),
+        "fences",
+        [],
+        ["zip"],
+    ),
     "empty file": ("nothing.geojson", lambda p: p.write_bytes(b""), "fences", [], ["empty"]),
-    "unsupported format": ("fences.dxf", lambda p: p.write_text("0\nSECTION\n"), "fences", [], ["unsupported format"]),
-    "bad --as": ("ok.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a")])), "roads", [], ["--as"]),
-    "unknown --map source": ("ok.geojson", lambda p: p.write_text(geojson([line(GOOD, id="a")])), "fences", ["--map", "layer=Fence_Kind"], ["Fence_Kind", "no such field"]),
-    "unknown crs": ("crs.geojson", lambda p: p.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::999999"}}, "features": [line(GOOD, id="a")]})), "fences", [], ["crs.geojson", "unknown coordinate reference system"]),
-    "observations for unknown feature": ("obs.csv", lambda p: p.write_text("feature_id,observed,state\nF1,2022-01-01,present\nZZ,2022-01-01,present\n"), "observations", [], ["feature 1", "unknown feature"]),
+    "unsupported format": (
+        "fences.dxf",
+        lambda p: p.write_text("0\nSECTION\n"),
+        "fences",
+        [],
+        ["unsupported format"],
+    ),
+    "bad --as": (
+        "ok.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a")])),
+        "roads",
+        [],
+        ["--as"],
+    ),
+    "unknown --map source": (
+        "ok.geojson",
+        lambda p: p.write_text(geojson([line(GOOD, id="a")])),
+        "fences",
+        ["--map", "layer=Fence_Kind"],
+        ["Fence_Kind", "no such field"],
+    ),
+    "unknown crs": (
+        "crs.geojson",
+        lambda p: p.write_text(
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::999999"}},
+                    "features": [line(GOOD, id="a")],
+                }
+            )
+        ),
+        "fences",
+        [],
+        ["crs.geojson", "unknown coordinate reference system"],
+    ),
+    "observations for unknown feature": (
+        "obs.csv",
+        lambda p: p.write_text(
+            "feature_id,observed,state\nF1,2022-01-01,present\nZZ,2022-01-01,present\n"
+        ),
+        "observations",
+        [],
+        ["feature 1", "unknown feature"],
+    ),
 }
 
 
@@ -113,10 +256,34 @@ def test_shapefile_without_prj_needs_crs(project: Path, tmp_path: Path) -> None:
     shp = write_with_gdal(fence_layer(), tmp_path / "noprj", "shp", "noprj")
     shp.with_suffix(".prj").unlink()
     before = dump(project)
-    result = run("import", str(project), str(shp), "--as", "fences", "--map", "layer=Fence_Type", "--value", "layer:Main=primary", cwd=tmp_path)
+    result = run(
+        "import",
+        str(project),
+        str(shp),
+        "--as",
+        "fences",
+        "--map",
+        "layer=Fence_Type",
+        "--value",
+        "layer:Main=primary",
+        cwd=tmp_path,
+    )
     assert result.returncode == 2 and "no coordinate reference system" in result.stderr
     assert dump(project) == before
-    ok = run("import", str(project), str(shp), "--as", "fences", "--map", "layer=Fence_Type", "--value", "layer:Main=primary", "--crs", "EPSG:4326", cwd=tmp_path)
+    ok = run(
+        "import",
+        str(project),
+        str(shp),
+        "--as",
+        "fences",
+        "--map",
+        "layer=Fence_Type",
+        "--value",
+        "layer:Main=primary",
+        "--crs",
+        "EPSG:4326",
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0, ok.stderr
 
 

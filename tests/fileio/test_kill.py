@@ -35,8 +35,18 @@ def test_kill_mid_import_leaves_project_unchanged(tmp_path: Path) -> None:
     write_points_csv(source, 300_000)
     wal = Path(f"{project}-wal")
     process = subprocess.Popen(
-        [sys.executable, "-m", "fenceline", "import", str(project), str(source), "--as", "facilities"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "fenceline",
+            "import",
+            str(project),
+            str(source),
+            "--as",
+            "facilities",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     killed = False
     deadline = time.monotonic() + 120

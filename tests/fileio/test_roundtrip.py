@@ -32,7 +32,9 @@ def fence_import_options(fmt: str) -> dict:
     return {"field_map": field_map, "value_map": {"layer": {"main": "primary"}}}
 
 
-def assert_same_geometry(got: dict[str, shapely.Geometry], expected: dict[str, shapely.Geometry]) -> None:
+def assert_same_geometry(
+    got: dict[str, shapely.Geometry], expected: dict[str, shapely.Geometry]
+) -> None:
     assert set(got) == set(expected)
     for key, geom in expected.items():
         assert got[key].geom_type == geom.geom_type
@@ -50,7 +52,9 @@ def test_fences_round_trip(tmp_path: Path, fmt_in: str) -> None:
     with fenceline.create(tmp_path / "p.gpkg") as project:
         project.import_file(source, as_="fences", **fence_import_options(fmt_in))
         stored = by_id(project.fences)
-        assert_same_geometry({k: r.geometry for k, r in stored.items()}, {k: r.geometry for k, r in expected.items()})
+        assert_same_geometry(
+            {k: r.geometry for k, r in stored.items()}, {k: r.geometry for k, r in expected.items()}
+        )
         for key, row in expected.items():
             assert stored[key]["layer"] == LAYERS[key]
             for column in ("height_m", "posts", "remark"):
@@ -65,7 +69,10 @@ def test_fences_round_trip(tmp_path: Path, fmt_in: str) -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             project.export(out, only="fences")
             back = by_id(read_vector(out, prefer_layer="fences"))
-            assert_same_geometry({k: r.geometry for k, r in back.items()}, {k: r.geometry for k, r in expected.items()})
+            assert_same_geometry(
+                {k: r.geometry for k, r in back.items()},
+                {k: r.geometry for k, r in expected.items()},
+            )
             for key, row in expected.items():
                 assert back[key]["layer"] == LAYERS[key], suffix
                 for column in ("height_m", "posts", "remark"):
@@ -76,7 +83,11 @@ def test_fences_round_trip(tmp_path: Path, fmt_in: str) -> None:
                 again_dates = by_id(features_with_dates(again.snapshot(), "fences"))
                 for key in expected:
                     for column in ("built_after", "built_by", "upgraded_by", "removed_by"):
-                        assert same_value(again_dates[key][column], dates[key][column]), (suffix, key, column)
+                        assert same_value(again_dates[key][column], dates[key][column]), (
+                            suffix,
+                            key,
+                            column,
+                        )
 
 
 @pytest.mark.parametrize("fmt_in", IN_FORMATS)
@@ -90,7 +101,10 @@ def test_facilities_round_trip(tmp_path: Path, fmt_in: str) -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             project.export(out, only="facilities")
             back = by_id(read_vector(out, prefer_layer="facilities"))
-            assert_same_geometry({k: r.geometry for k, r in back.items()}, {k: r.geometry for k, r in expected.items()})
+            assert_same_geometry(
+                {k: r.geometry for k, r in back.items()},
+                {k: r.geometry for k, r in expected.items()},
+            )
             assert back["P1"]["kind"] == "guard_post"
             assert back["P2"]["kind"] == "watchtower"
             assert same_value(back["P1"]["remark"], "on the ridge")
@@ -102,7 +116,9 @@ def test_google_earth_pro_documents(tmp_path: Path, name: str) -> None:
     source = DATA / "google_earth_fences.kml" if name == "kml" else google_earth_kmz(tmp_path)
     with fenceline.create(tmp_path / "p.gpkg") as project:
         counts = project.import_file(
-            source, as_="fences", field_map={"layer": "Fence_Type"},
+            source,
+            as_="fences",
+            field_map={"layer": "Fence_Type"},
             value_map={"layer": {"main": "primary"}},
         )
         assert counts["placemarks_of_other_geometry_skipped"] == 1  # the guard post is a point
@@ -113,7 +129,9 @@ def test_google_earth_pro_documents(tmp_path: Path, name: str) -> None:
         assert fences.loc["P-001", "description"] == "Double fence along the river road"
         assert fences.loc["P-001", "folder"] == "Primary fence"
         assert not shapely.has_z(fences.loc["P-001", "geometry"])
-        assert fences.loc["P-001", "geometry"].coords[0] == pytest.approx((129.7403214, 42.4458132), abs=1e-12)
+        assert fences.loc["P-001", "geometry"].coords[0] == pytest.approx(
+            (129.7403214, 42.4458132), abs=1e-12
+        )
         dates = features_with_dates(project.snapshot(), "fences").set_index("Name")
         assert dates.loc["P-001", "built_after"] == "2019-06-02"
         assert dates.loc["P-001", "built_by"] == "2022-04-11"
@@ -155,7 +173,9 @@ def test_any_crs_in_epsg4326_stored(tmp_path: Path) -> None:
 def test_audit_records_who_when_what(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = write_with_gdal(fence_layer(), tmp_path, "geojson", "f")
     with fenceline.create(tmp_path / "p.gpkg") as project:
-        project.import_file(source, as_="fences", analyst="alice", **fence_import_options("geojson"))
+        project.import_file(
+            source, as_="fences", analyst="alice", **fence_import_options("geojson")
+        )
         monkeypatch.setenv("FENCELINE_ANALYST", "bob")
         project.import_file(source, as_="fences", **fence_import_options("geojson"))
         audit = project.audit

@@ -36,9 +36,17 @@ def init(
 
 def import_(
     project: ProjectArgument,
-    source: Annotated[Path, typer.Argument(help="The file to import (GeoJSON, GeoPackage, Shapefile or .zip, KML/KMZ, CSV).")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="The file to import (GeoJSON, GeoPackage, Shapefile or .zip, KML/KMZ, CSV)."
+        ),
+    ],
     as_: Annotated[
-        str, typer.Option("--as", help="What the file holds: fences, facilities, areas or observations.")
+        str,
+        typer.Option(
+            "--as", help="What the file holds: fences, facilities, areas or observations."
+        ),
     ],
     map_: Annotated[
         list[str] | None,
@@ -58,17 +66,28 @@ def import_(
     ] = None,
     default: Annotated[
         list[str] | None,
-        typer.Option("--default", help="FIELD=VALUE for features whose file has no such field, e.g. layer=primary."),
+        typer.Option(
+            "--default",
+            help="FIELD=VALUE for features whose file has no such field, e.g. layer=primary.",
+        ),
     ] = None,
     observed: Annotated[
         str | None,
-        typer.Option(help="Every imported feature was seen present on this date (e.g. the image date)."),
+        typer.Option(
+            help="Every imported feature was seen present on this date (e.g. the image date)."
+        ),
     ] = None,
-    crs: Annotated[str | None, typer.Option(help="CRS of a file that declares none (CSV default: EPSG:4326).")] = None,
-    layer: Annotated[str | None, typer.Option(help="Layer to read from a multi-layer file.")] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of a file that declares none (CSV default: EPSG:4326).")
+    ] = None,
+    layer: Annotated[
+        str | None, typer.Option(help="Layer to read from a multi-layer file.")
+    ] = None,
     day_first: Annotated[
         bool | None,
-        typer.Option("--day-first/--month-first", help="How to read ambiguous dates like 03/04/2021."),
+        typer.Option(
+            "--day-first/--month-first", help="How to read ambiguous dates like 03/04/2021."
+        ),
     ] = None,
     analyst: AnalystOption = None,
 ) -> None:
@@ -87,8 +106,16 @@ def import_(
     defaults = parse_pairs(default, "--default")
     with fenceline.open(project) as p, progress_bar(f"importing {source.name}") as update:
         counts = p.import_file(
-            source, as_=as_, field_map=field_map, value_map=value_map, defaults=defaults,
-            observed=observed, crs=crs, layer=layer, day_first=day_first, analyst=analyst,
+            source,
+            as_=as_,
+            field_map=field_map,
+            value_map=value_map,
+            defaults=defaults,
+            observed=observed,
+            crs=crs,
+            layer=layer,
+            day_first=day_first,
+            analyst=analyst,
             progress=update,
         )
     summary = ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in sorted(counts.items()))
@@ -97,7 +124,9 @@ def import_(
 
 def export(
     project: ProjectArgument,
-    out: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg, .kml, .kmz, .csv or .shp.")],
+    out: Annotated[
+        Path, typer.Argument(help="Output file: .geojson, .gpkg, .kml, .kmz, .csv or .shp.")
+    ],
     at: Annotated[
         str | None,
         typer.Option(help="Only features present or uncertain at this date, with their status."),

@@ -27,7 +27,13 @@ from fenceline.errors import InputError, ParameterError
 from fenceline.store import AuditEntry, Snapshot
 from fenceline.temporal import PRESENT, UNCERTAIN, UNKNOWN_AFTER, UNKNOWN_BY, Timeline
 
-__all__ = ["EXPORT_FORMATS", "SHAPEFILE_DATE_NAMES", "export", "features_with_dates", "timeline_for"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "SHAPEFILE_DATE_NAMES",
+    "export",
+    "features_with_dates",
+    "timeline_for",
+]
 
 EXPORT_FORMATS = {
     ".geojson": "GeoJSON",
@@ -38,7 +44,14 @@ EXPORT_FORMATS = {
     ".csv": "CSV",
     ".shp": "ESRI Shapefile",
 }
-DATE_COLUMNS = ("built_after", "built_by", "upgraded_after", "upgraded_by", "removed_after", "removed_by")
+DATE_COLUMNS = (
+    "built_after",
+    "built_by",
+    "upgraded_after",
+    "upgraded_by",
+    "removed_after",
+    "removed_by",
+)
 #: Shapefile field names are at most 10 characters
 SHAPEFILE_DATE_NAMES = {
     "built_after": "bld_after",
@@ -56,12 +69,14 @@ def timeline_for(features: pd.DataFrame, observations: pd.DataFrame) -> Timeline
     position = pd.Series(np.arange(len(features)), index=features["id"].to_numpy())
     obs = observations[observations["feature_id"].isin(position.index)]
     index = position.loc[obs["feature_id"].to_numpy()].to_numpy()
-    days = (pd.to_datetime(obs["observed"]).to_numpy().astype("datetime64[D]").astype(np.int64))
+    days = pd.to_datetime(obs["observed"]).to_numpy().astype("datetime64[D]").astype(np.int64)
     return Timeline.from_observations(len(features), index, days, obs["state"].to_numpy())
 
 
 def _iso(days: np.ndarray) -> list[str | None]:
-    return [None if d in (UNKNOWN_AFTER, UNKNOWN_BY) else from_days(int(d)).isoformat() for d in days]
+    return [
+        None if d in (UNKNOWN_AFTER, UNKNOWN_BY) else from_days(int(d)).isoformat() for d in days
+    ]
 
 
 def features_with_dates(snapshot: Snapshot, table: str, at: int | None = None) -> gpd.GeoDataFrame:
@@ -79,7 +94,14 @@ def features_with_dates(snapshot: Snapshot, table: str, at: int | None = None) -
     return features
 
 
-def _write(frame: gpd.GeoDataFrame, path: Path, driver: str, layer: str, notice: str | None, append: bool = False) -> None:
+def _write(
+    frame: gpd.GeoDataFrame,
+    path: Path,
+    driver: str,
+    layer: str,
+    notice: str | None,
+    append: bool = False,
+) -> None:
     layer_options: dict[str, str] = {}
     dataset_options: dict[str, str] = {}
     if notice and driver in ("GeoJSON", "GPKG"):
@@ -92,16 +114,25 @@ def _write(frame: gpd.GeoDataFrame, path: Path, driver: str, layer: str, notice:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         pyogrio.write_dataframe(
-            frame, path, driver=driver, layer=layer, append=append,
-            layer_options=layer_options or None, dataset_options=dataset_options or None,
+            frame,
+            path,
+            driver=driver,
+            layer=layer,
+            append=append,
+            layer_options=layer_options or None,
+            dataset_options=dataset_options or None,
         )
 
 
-def export(project: object, out: Path, *, at: str | None, only: str | None, analyst: str) -> dict[str, int]:
+def export(
+    project: object, out: Path, *, at: str | None, only: str | None, analyst: str
+) -> dict[str, int]:
     """Write the project's fences and facilities to ``out`` (format from its suffix)."""
     suffix = out.suffix.lower()
     if suffix not in EXPORT_FORMATS:
-        raise InputError(str(out), f"unsupported export format {suffix!r} (use {', '.join(EXPORT_FORMATS)})")
+        raise InputError(
+            str(out), f"unsupported export format {suffix!r} (use {', '.join(EXPORT_FORMATS)})"
+        )
     if only not in (None, "fences", "facilities"):
         raise ParameterError("--only", f"must be fences or facilities, not {only!r}")
     if not out.parent.exists():
@@ -121,7 +152,10 @@ def export(project: object, out: Path, *, at: str | None, only: str | None, anal
     if driver == "ESRI Shapefile":
         non_empty = [t for t in tables if len(frames[t])]
         if len(non_empty) > 1:
-            raise ParameterError("--only", "a Shapefile holds one geometry type: choose --only fences or --only facilities")
+            raise ParameterError(
+                "--only",
+                "a Shapefile holds one geometry type: choose --only fences or --only facilities",
+            )
         frames = {t: frames[t].rename(columns=SHAPEFILE_DATE_NAMES) for t in tables}
     if notice and driver in ("CSV", "ESRI Shapefile"):
         frames = {t: f.assign(notice=notice) for t, f in frames.items()}
@@ -141,9 +175,11 @@ def export(project: object, out: Path, *, at: str | None, only: str | None, anal
                     archive.write(target, "doc.kml")
                 target.unlink()
         else:
-            combined = pd.concat(
-                [f.assign(feature_type=t) for t, f in frames.items()], ignore_index=True
-            ) if len(frames) > 1 else next(iter(frames.values()))
+            combined = (
+                pd.concat([f.assign(feature_type=t) for t, f in frames.items()], ignore_index=True)
+                if len(frames) > 1
+                else next(iter(frames.values()))
+            )
             combined = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
             _write(combined, tmp, driver, out.stem, notice)
         for produced in sorted(tmpdir.iterdir()):
@@ -151,7 +187,13 @@ def export(project: object, out: Path, *, at: str | None, only: str | None, anal
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     counts = {f"{t}_exported": len(f) for t, f in frames.items()}
-    entry = AuditEntry(analyst=analyst, action="export", source=str(out.resolve()), counts=counts, detail={"at": at, "only": only})
+    entry = AuditEntry(
+        analyst=analyst,
+        action="export",
+        source=str(out.resolve()),
+        counts=counts,
+        detail={"at": at, "only": only},
+    )
     with store.transaction(entry):
         pass
     return counts

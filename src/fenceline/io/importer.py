@@ -84,7 +84,12 @@ def read_border(path: Path) -> tuple[gpd.GeoDataFrame, str]:
         if geom.geom_type == "MultiLineString":
             geom = shapely.line_merge(geom)
         if geom.geom_type not in ("LineString", "MultiLineString"):
-            raise InputError(label, f"a border must be lines, not {geom.geom_type}", feature=index, field="geometry")
+            raise InputError(
+                label,
+                f"a border must be lines, not {geom.geom_type}",
+                feature=index,
+                field="geometry",
+            )
         pieces = [geom] if geom.geom_type == "LineString" else list(geom.geoms)
         parts.extend(pieces)
         side = frame["side"].iloc[index] if "side" in frame.columns else None
@@ -111,24 +116,37 @@ def _resolve(columns: list[str], field_map: dict[str, str], target: str, label: 
     if target in field_map:
         source = field_map[target]
         if source.lower() not in lower:
-            raise InputError(label, f"no such field to map to {target!r} (fields are: {', '.join(columns)})", field=source)
+            raise InputError(
+                label,
+                f"no such field to map to {target!r} (fields are: {', '.join(columns)})",
+                field=source,
+            )
         return lower[source.lower()]
     return lower.get(target.lower())
 
 
 def _feature_label(index: int, ids: list[Any] | None) -> str:
-    if ids is not None and ids[index] is not None and not (isinstance(ids[index], float) and np.isnan(ids[index])):
+    if (
+        ids is not None
+        and ids[index] is not None
+        and not (isinstance(ids[index], float) and np.isnan(ids[index]))
+    ):
         return f"{index} (id {ids[index]!r})"
     return str(index)
 
 
 def _is_null(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or value is pd.NaT
+        or (isinstance(value, str) and not value.strip())
     )
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, table: str, label: str, ids: list[Any] | None) -> np.ndarray:
+def _check_geometry(
+    frame: gpd.GeoDataFrame, table: str, label: str, ids: list[Any] | None
+) -> np.ndarray:
     geoms = frame.geometry.to_numpy()
     if len(geoms) == 0:
         return geoms
@@ -145,16 +163,37 @@ def _check_geometry(frame: gpd.GeoDataFrame, table: str, label: str, ids: list[A
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
         expected = " or ".join(_GEOMETRY_TYPES[table])
-        raise InputError(label, f"{table} must be {expected}, not {types[i]}", feature=_feature_label(i, ids), field="geometry")
-    coords_ok = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in geoms]) if len(geoms) < 1000 else None
+        raise InputError(
+            label,
+            f"{table} must be {expected}, not {types[i]}",
+            feature=_feature_label(i, ids),
+            field="geometry",
+        )
+    coords_ok = (
+        np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in geoms])
+        if len(geoms) < 1000
+        else None
+    )
     bounds = shapely.bounds(geoms)
-    finite = np.isfinite(bounds).all(axis=1) if coords_ok is None else coords_ok & np.isfinite(bounds).all(axis=1)
-    in_range = finite & (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
+    finite = (
+        np.isfinite(bounds).all(axis=1)
+        if coords_ok is None
+        else coords_ok & np.isfinite(bounds).all(axis=1)
+    )
+    in_range = (
+        finite
+        & (bounds[:, 0] >= -180)
+        & (bounds[:, 2] <= 180)
+        & (bounds[:, 1] >= -90)
+        & (bounds[:, 3] <= 90)
+    )
     if not in_range.all():
         i = int(np.flatnonzero(~in_range)[0])
         raise InputError(
-            label, f"invalid coordinate (bounds {np.round(bounds[i], 6).tolist()} are not longitude/latitude)",
-            feature=_feature_label(i, ids), field="geometry",
+            label,
+            f"invalid coordinate (bounds {np.round(bounds[i], 6).tolist()} are not longitude/latitude)",
+            feature=_feature_label(i, ids),
+            field="geometry",
         )
     if coords_ok is None:
         # large files: check non-finite coordinates vectorised
@@ -164,17 +203,32 @@ def _check_geometry(frame: gpd.GeoDataFrame, table: str, label: str, ids: list[A
         if bad_coord.any():
             owner = np.repeat(np.arange(len(geoms)), counts)
             i = int(owner[np.flatnonzero(bad_coord)[0]])
-            raise InputError(label, "invalid coordinate (not a number)", feature=_feature_label(i, ids), field="geometry")
+            raise InputError(
+                label,
+                "invalid coordinate (not a number)",
+                feature=_feature_label(i, ids),
+                field="geometry",
+            )
     valid = shapely.is_valid(geoms)
     if not valid.all():
         i = int(np.flatnonzero(~valid)[0])
-        raise InputError(label, f"invalid geometry ({shapely.is_valid_reason(geoms[i])})", feature=_feature_label(i, ids), field="geometry")
+        raise InputError(
+            label,
+            f"invalid geometry ({shapely.is_valid_reason(geoms[i])})",
+            feature=_feature_label(i, ids),
+            field="geometry",
+        )
     return geoms
 
 
 def _vocabulary(
-    frame: pd.DataFrame, table: str, label: str, field_map: dict[str, str],
-    value_map: dict[str, dict[str, str]], defaults: dict[str, str], ids: list[Any] | None,
+    frame: pd.DataFrame,
+    table: str,
+    label: str,
+    field_map: dict[str, str],
+    value_map: dict[str, dict[str, str]],
+    defaults: dict[str, str],
+    ids: list[Any] | None,
 ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     columns = list(frame.columns)
@@ -182,7 +236,9 @@ def _vocabulary(
         source = _resolve(columns, field_map, field, label)
         default = defaults.get(field, _DEFAULTS[table][field])
         if normalise_value(default) not in allowed:
-            raise ParameterError("--default", f"{field}={default!r} is not one of {', '.join(allowed)}")
+            raise ParameterError(
+                "--default", f"{field}={default!r} is not one of {', '.join(allowed)}"
+            )
         if source is None:
             out[field] = np.full(len(frame), normalise_value(default), dtype=object)
             continue
@@ -199,17 +255,29 @@ def _vocabulary(
                 raise InputError(
                     label,
                     f"{value!r} is not one of {', '.join(allowed)}; map it with "
-                    f"--value \"{field}:{value}=<one of those>\"",
-                    feature=_feature_label(i, ids), field=source,
+                    f'--value "{field}:{value}=<one of those>"',
+                    feature=_feature_label(i, ids),
+                    field=source,
                 )
             values[i] = mapped
         out[field] = values
     return out
 
 
-def _make_ids(table: str, geoms: np.ndarray, vocab: dict[str, np.ndarray], given: list[Any] | None, label: str, id_field: str | None) -> list[str]:
+def _make_ids(
+    table: str,
+    geoms: np.ndarray,
+    vocab: dict[str, np.ndarray],
+    given: list[Any] | None,
+    label: str,
+    id_field: str | None,
+) -> list[str]:
     """Source ids where given; elsewhere a stable id from the content, so re-import is idempotent."""
-    wkb = shapely.to_wkb(shapely.set_precision(geoms, 1e-9), byte_order=1, flavor="iso") if len(geoms) else []
+    wkb = (
+        shapely.to_wkb(shapely.set_precision(geoms, 1e-9), byte_order=1, flavor="iso")
+        if len(geoms)
+        else []
+    )
     seen: dict[str, int] = {}
     ids: list[str] = []
     given_seen: set[str] = set()
@@ -224,7 +292,9 @@ def _make_ids(table: str, geoms: np.ndarray, vocab: dict[str, np.ndarray], given
             given_seen.add(value)
             ids.append(value)
             continue
-        digest = hashlib.sha1(wkb[i] + "|".join(str(v[i]) for v in vocab.values()).encode()).hexdigest()[:16]
+        digest = hashlib.sha1(
+            wkb[i] + "|".join(str(v[i]) for v in vocab.values()).encode()
+        ).hexdigest()[:16]
         key = f"{prefix}-{digest}"
         n = seen.get(key, 0)
         seen[key] = n + 1
@@ -233,8 +303,14 @@ def _make_ids(table: str, geoms: np.ndarray, vocab: dict[str, np.ndarray], given
 
 
 def _observations(
-    frame: pd.DataFrame, label: str, field_map: dict[str, str], ids: list[str],
-    observed: str | None, day_first: bool | None, analyst: str, source_name: str,
+    frame: pd.DataFrame,
+    label: str,
+    field_map: dict[str, str],
+    ids: list[str],
+    observed: str | None,
+    day_first: bool | None,
+    analyst: str,
+    source_name: str,
 ) -> pd.DataFrame:
     columns = list(frame.columns)
     rows: list[tuple[str, str, str]] = []
@@ -251,7 +327,9 @@ def _observations(
         sources.append(("timestamp", kml_time, "present", "end"))
     for _field, source, state, bound in sources:
         used.append(source)
-        parsed: dict[Any, str] = {}  # dates repeat (an image date for many features): parse each once
+        parsed: dict[
+            Any, str
+        ] = {}  # dates repeat (an image date for many features): parse each once
         for i, value in enumerate(frame[source].tolist()):
             if _is_null(value):
                 continue
@@ -261,7 +339,9 @@ def _observations(
                 try:
                     iso = parse_date(value, bound=bound, day_first=day_first).isoformat()  # type: ignore[arg-type]
                 except DateParseError as exc:
-                    raise InputError(label, str(exc), feature=f"{i} (id {ids[i]!r})", field=source) from None
+                    raise InputError(
+                        label, str(exc), feature=f"{i} (id {ids[i]!r})", field=source
+                    ) from None
                 parsed[key] = iso
             rows.append((ids[i], iso, state))
     if observed is not None:
@@ -283,8 +363,10 @@ def _observations(
             fid = obs["feature_id"].iloc[clash[0]]
             i = ids.index(fid)
             raise InputError(
-                label, f"last_absent {obs['observed'].iloc[clash[0]]} is not before the date it was seen present",
-                feature=f"{i} (id {fid!r})", field=date_sources["last_absent"],
+                label,
+                f"last_absent {obs['observed'].iloc[clash[0]]} is not before the date it was seen present",
+                feature=f"{i} (id {fid!r})",
+                field=date_sources["last_absent"],
             )
     obs["image_id"] = None
     obs["analyst"] = analyst
@@ -314,9 +396,16 @@ def _attributes(frame: pd.DataFrame, consumed: set[str], table: str) -> pd.DataF
 
 # --- targets --------------------------------------------------------------------------
 def _prepare_features(
-    frame: gpd.GeoDataFrame, table: str, label: str, field_map: dict[str, str],
-    value_map: dict[str, dict[str, str]], defaults: dict[str, str], observed: str | None,
-    day_first: bool | None, analyst: str, source_name: str,
+    frame: gpd.GeoDataFrame,
+    table: str,
+    label: str,
+    field_map: dict[str, str],
+    value_map: dict[str, dict[str, str]],
+    defaults: dict[str, str],
+    observed: str | None,
+    day_first: bool | None,
+    analyst: str,
+    source_name: str,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     skipped = 0
     if "feature_type" in frame.columns:  # a fenceline export holding both kinds
@@ -338,10 +427,18 @@ def _prepare_features(
     obs = _observations(frame, label, field_map, ids, observed, day_first, analyst, source_name)
     consumed = set(obs.attrs["used_columns"])
     consumed |= {c for c in (id_field,) if c is not None}
-    consumed |= {c for f in FEATURE_TABLES[table] if (c := _resolve(columns, field_map, f, label)) is not None}
+    consumed |= {
+        c
+        for f in FEATURE_TABLES[table]
+        if (c := _resolve(columns, field_map, f, label)) is not None
+    }
     attrs = _attributes(frame, consumed, table)
     features = gpd.GeoDataFrame(
-        {"id": ids, **{k: v for k, v in vocab.items()}, **{c: attrs[c].to_numpy() for c in attrs.columns}},
+        {
+            "id": ids,
+            **{k: v for k, v in vocab.items()},
+            **{c: attrs[c].to_numpy() for c in attrs.columns},
+        },
         geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
         crs="EPSG:4326",
     )
@@ -350,19 +447,27 @@ def _prepare_features(
         features = features.explode(index_parts=True)
         part = features.index.get_level_values(1).to_numpy()
         parent = features["id"].to_numpy()
-        features["id"] = [f if p == 0 else f"{f}#{p + 1}" for f, p in zip(parent, part, strict=True)]
+        features["id"] = [
+            f if p == 0 else f"{f}#{p + 1}" for f, p in zip(parent, part, strict=True)
+        ]
         features = features.reset_index(drop=True)
         children = pd.Series(features["id"].to_numpy(), index=parent).groupby(level=0).agg(list)
-        obs = obs.assign(feature_id=obs["feature_id"].map(children)).explode("feature_id", ignore_index=True)
+        obs = obs.assign(feature_id=obs["feature_id"].map(children)).explode(
+            "feature_id", ignore_index=True
+        )
     features.attrs["skipped_other_geometry"] = skipped
     return features, obs
 
 
-def _prepare_areas(frame: gpd.GeoDataFrame, label: str, field_map: dict[str, str]) -> gpd.GeoDataFrame:
+def _prepare_areas(
+    frame: gpd.GeoDataFrame, label: str, field_map: dict[str, str]
+) -> gpd.GeoDataFrame:
     columns = list(frame.columns)
     name = _resolve(columns, field_map, "name", label)
     if name is None:
-        raise InputError(label, "areas need a name field (map yours with --map name=FIELD)", field="name")
+        raise InputError(
+            label, "areas need a name field (map yours with --map name=FIELD)", field="name"
+        )
     names = frame[name].tolist()
     for i, value in enumerate(names):
         if _is_null(value):
@@ -370,7 +475,9 @@ def _prepare_areas(frame: gpd.GeoDataFrame, label: str, field_map: dict[str, str
     if len(set(map(str, names))) != len(names):
         dup = pd.Series(names)[pd.Series(names).duplicated()].iloc[0]
         raise InputError(label, f"duplicate area name {dup!r}", field=name)
-    out = gpd.GeoDataFrame({"name": [str(n) for n in names]}, geometry=frame.geometry.to_numpy(), crs="EPSG:4326")
+    out = gpd.GeoDataFrame(
+        {"name": [str(n) for n in names]}, geometry=frame.geometry.to_numpy(), crs="EPSG:4326"
+    )
     from_col = _resolve(columns, field_map, "from_km", label)
     to_col = _resolve(columns, field_map, "to_km", label)
     has_geometry = ~frame.geometry.isna().to_numpy()
@@ -379,14 +486,23 @@ def _prepare_areas(frame: gpd.GeoDataFrame, label: str, field_map: dict[str, str
         hi = pd.to_numeric(frame[to_col], errors="coerce").to_numpy(dtype=float)
         for i in range(len(frame)):
             if not has_geometry[i] and (np.isnan(lo[i]) or np.isnan(hi[i])):
-                raise InputError(label, "needs a polygon or numeric from_km and to_km", feature=i, field=from_col)
+                raise InputError(
+                    label, "needs a polygon or numeric from_km and to_km", feature=i, field=from_col
+                )
             if not np.isnan(lo[i]) and not np.isnan(hi[i]) and not lo[i] < hi[i]:
-                raise InputError(label, f"from_km ({lo[i]}) must be less than to_km ({hi[i]})", feature=i, field=from_col)
+                raise InputError(
+                    label,
+                    f"from_km ({lo[i]}) must be less than to_km ({hi[i]})",
+                    feature=i,
+                    field=from_col,
+                )
         out["from_km"] = lo
         out["to_km"] = hi
     elif not has_geometry.all():
         i = int(np.flatnonzero(~has_geometry)[0])
-        raise InputError(label, "area needs a polygon, or from_km and to_km columns", feature=i, field="geometry")
+        raise InputError(
+            label, "area needs a polygon, or from_km and to_km columns", feature=i, field="geometry"
+        )
     if has_geometry.any():
         sub = gpd.GeoDataFrame(frame[has_geometry], geometry=frame.geometry.name)
         _check_geometry(sub.reset_index(drop=True), "areas", label, None)
@@ -397,12 +513,28 @@ def _prepare_areas(frame: gpd.GeoDataFrame, label: str, field_map: dict[str, str
     return out
 
 
-def _prepare_observations(frame: pd.DataFrame, label: str, field_map: dict[str, str], store: Store, day_first: bool | None, analyst: str) -> pd.DataFrame:
-    columns = [c for c in frame.columns if c != getattr(frame, "geometry", pd.Series(name=None)).name]
-    cols = {t: _resolve(columns, field_map, t, label) for t in ("feature_id", "observed", "state", "image_id", "analyst", "note")}
+def _prepare_observations(
+    frame: pd.DataFrame,
+    label: str,
+    field_map: dict[str, str],
+    store: Store,
+    day_first: bool | None,
+    analyst: str,
+) -> pd.DataFrame:
+    columns = [
+        c for c in frame.columns if c != getattr(frame, "geometry", pd.Series(name=None)).name
+    ]
+    cols = {
+        t: _resolve(columns, field_map, t, label)
+        for t in ("feature_id", "observed", "state", "image_id", "analyst", "note")
+    }
     for required in ("feature_id", "observed", "state"):
         if cols[required] is None:
-            raise InputError(label, f"observations need a {required} column (or --map {required}=FIELD)", field=required)
+            raise InputError(
+                label,
+                f"observations need a {required} column (or --map {required}=FIELD)",
+                field=required,
+            )
     known = set(store.read_features("fences")["id"]) | set(store.read_features("facilities")["id"])
     images = set(store.read_images()["id"].dropna())
     out_rows = []
@@ -410,10 +542,20 @@ def _prepare_observations(frame: pd.DataFrame, label: str, field_map: dict[str, 
         values = dict(zip([k for k, c in cols.items() if c], row, strict=True))
         fid = values["feature_id"]
         if _is_null(fid) or str(fid) not in known:
-            raise InputError(label, f"unknown feature {fid!r} (import its fences or facilities first)", feature=i, field=cols["feature_id"])
+            raise InputError(
+                label,
+                f"unknown feature {fid!r} (import its fences or facilities first)",
+                feature=i,
+                field=cols["feature_id"],
+            )
         state = normalise_value(values["state"]) if not _is_null(values["state"]) else ""
         if state not in OBSERVATION_STATES:
-            raise InputError(label, f"{values['state']!r} is not one of {', '.join(OBSERVATION_STATES)}", feature=i, field=cols["state"])
+            raise InputError(
+                label,
+                f"{values['state']!r} is not one of {', '.join(OBSERVATION_STATES)}",
+                feature=i,
+                field=cols["state"],
+            )
         try:
             bound = "end" if state in ("present", "upgraded", "removed") else "start"
             day = parse_date(values["observed"], bound=bound, day_first=day_first)  # type: ignore[arg-type]
@@ -422,13 +564,29 @@ def _prepare_observations(frame: pd.DataFrame, label: str, field_map: dict[str, 
         image = values.get("image_id")
         image = None if _is_null(image) else str(image)
         if image is not None and image not in images:
-            raise InputError(label, f"unknown image {image!r} (register it with `fenceline images add`)", feature=i, field=cols["image_id"])
+            raise InputError(
+                label,
+                f"unknown image {image!r} (register it with `fenceline images add`)",
+                feature=i,
+                field=cols["image_id"],
+            )
         who = values.get("analyst")
         note = values.get("note")
-        out_rows.append((str(fid), image, day.isoformat(), state, analyst if _is_null(who) else str(who), None if _is_null(note) else str(note)))
+        out_rows.append(
+            (
+                str(fid),
+                image,
+                day.isoformat(),
+                state,
+                analyst if _is_null(who) else str(who),
+                None if _is_null(note) else str(note),
+            )
+        )
     if not out_rows:
         raise InputError(label, "holds no observations")
-    return pd.DataFrame(out_rows, columns=["feature_id", "image_id", "observed", "state", "analyst", "note"])
+    return pd.DataFrame(
+        out_rows, columns=["feature_id", "image_id", "observed", "state", "analyst", "note"]
+    )
 
 
 def import_file(
@@ -451,14 +609,28 @@ def import_file(
         raise ParameterError("--as", f"must be one of {', '.join(IMPORT_TARGETS)}, not {as_!r}")
     label = str(path)
     frame = read_vector(
-        path, layer=layer, crs=crs, field_map=field_map,
-        need_geometry=as_ in ("fences", "facilities"), prefer_layer=as_,
+        path,
+        layer=layer,
+        crs=crs,
+        field_map=field_map,
+        need_geometry=as_ in ("fences", "facilities"),
+        prefer_layer=as_,
     )
     sha = sha256_file(path)
     entry = AuditEntry(
-        analyst=analyst, action=f"import {as_}", source=str(path.resolve()), source_sha256=sha,
+        analyst=analyst,
+        action=f"import {as_}",
+        source=str(path.resolve()),
+        source_sha256=sha,
         counts={"records_read": len(frame)},
-        detail={"field_map": field_map, "value_map": value_map, "defaults": defaults or {}, "observed": observed, "crs": crs, "layer": layer},
+        detail={
+            "field_map": field_map,
+            "value_map": value_map,
+            "defaults": defaults or {},
+            "observed": observed,
+            "crs": crs,
+            "layer": layer,
+        },
     )
     if as_ == "observations":
         obs = _prepare_observations(frame, label, field_map, store, day_first, analyst)
@@ -473,12 +645,23 @@ def import_file(
             counts = {**entry.counts, **tx.counts}
         return counts
     features, obs = _prepare_features(
-        frame, as_, label, field_map, value_map, defaults or {}, observed, day_first, analyst, path.name
+        frame,
+        as_,
+        label,
+        field_map,
+        value_map,
+        defaults or {},
+        observed,
+        day_first,
+        analyst,
+        path.name,
     )
     total = len(features) + len(obs)
     done = 0
     if features.attrs.get("skipped_other_geometry"):
-        entry.counts["placemarks_of_other_geometry_skipped"] = features.attrs["skipped_other_geometry"]  # type: ignore[index]
+        entry.counts["placemarks_of_other_geometry_skipped"] = features.attrs[
+            "skipped_other_geometry"
+        ]  # type: ignore[index]
     with store.transaction(entry) as tx:
         for start in range(0, len(features), _CHUNK):
             chunk = features.iloc[start : start + _CHUNK]

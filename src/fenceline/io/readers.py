@@ -31,8 +31,16 @@ SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".km
 
 #: fields LIBKML adds for KML structure; they carry no analyst data
 KML_STRUCTURAL_FIELDS = (
-    "altitudeMode", "tessellate", "extrude", "visibility", "drawOrder", "icon", "snippet",
-    "begin", "end", "timestamp",
+    "altitudeMode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "drawOrder",
+    "icon",
+    "snippet",
+    "begin",
+    "end",
+    "timestamp",
 )
 
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -50,7 +58,9 @@ def check_archive(path: Path) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(path)
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(str(path), f"not a readable zip archive (truncated or corrupt: {exc})") from None
+        raise InputError(
+            str(path), f"not a readable zip archive (truncated or corrupt: {exc})"
+        ) from None
     limits = settings()
     total = sum(m.file_size for m in members)
     if total > limits.max_unzipped_mb * 1024 * 1024:
@@ -61,7 +71,9 @@ def check_archive(path: Path) -> zipfile.ZipFile:
             f"{limits.max_unzipped_mb:,.0f} MiB (FENCELINE_MAX_UNZIPPED_MB): refusing a possible zip bomb",
         )
     for member in members:
-        if member.file_size > 1_000_000 and member.file_size > limits.max_zip_ratio * max(member.compress_size, 1):
+        if member.file_size > 1_000_000 and member.file_size > limits.max_zip_ratio * max(
+            member.compress_size, 1
+        ):
             archive.close()
             raise InputError(
                 str(path),
@@ -70,7 +82,9 @@ def check_archive(path: Path) -> zipfile.ZipFile:
             )
         if member.filename.lower().endswith((".zip", ".kmz")):
             archive.close()
-            raise InputError(str(path), f"archive nested in an archive ({member.filename!r}) is not read")
+            raise InputError(
+                str(path), f"archive nested in an archive ({member.filename!r}) is not read"
+            )
     bad = archive.testzip() if total < 256 * 2**20 else None
     if bad is not None:
         archive.close()
@@ -97,13 +111,17 @@ def _check_geojson_crs(path: Path) -> None:
     silently. Refuse it instead: coordinates in an unknown CRS must not be taken as lon/lat."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 16).decode("utf-8", errors="replace")
-    match = re.search(r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]+)"', head)
+    match = re.search(
+        r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]+)"', head
+    )
     if match is None:
         return
     try:
         CRS.from_user_input(match.group(1))
     except CRSError:
-        raise InputError(str(path), f"unknown coordinate reference system {match.group(1)!r}", field="crs") from None
+        raise InputError(
+            str(path), f"unknown coordinate reference system {match.group(1)!r}", field="crs"
+        ) from None
 
 
 def _read_ogr(path: Path | str, label: str, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -166,7 +184,11 @@ def _read_zip(path: Path, label: str, layer: str | None) -> gpd.GeoDataFrame:
     with archive:
         shps = [m.filename for m in archive.infolist() if m.filename.lower().endswith(".shp")]
         if not shps:
-            names = [m.filename for m in archive.infolist() if m.filename.lower().endswith((".geojson", ".gpkg", ".kml", ".csv"))]
+            names = [
+                m.filename
+                for m in archive.infolist()
+                if m.filename.lower().endswith((".geojson", ".gpkg", ".kml", ".csv"))
+            ]
             if len(names) == 1:
                 shps = names
             else:
@@ -174,7 +196,9 @@ def _read_zip(path: Path, label: str, layer: str | None) -> gpd.GeoDataFrame:
         if layer is not None:
             shps = [s for s in shps if Path(s).stem == layer] or shps
         if len(shps) > 1:
-            raise InputError(label, f"zip archive holds several Shapefiles {shps}; choose one with --layer")
+            raise InputError(
+                label, f"zip archive holds several Shapefiles {shps}; choose one with --layer"
+            )
         member = shps[0]
         if member.lower().endswith(".shp"):
             dbf = member[:-4] + ".dbf"
@@ -194,7 +218,9 @@ def _find(columns: list[str], names: tuple[str, ...], mapped: str | None, label:
     lower = {c.lower(): c for c in columns}
     if mapped is not None:
         if mapped.lower() not in lower:
-            raise InputError(label, f"no such field (fields are: {', '.join(columns)})", field=mapped)
+            raise InputError(
+                label, f"no such field (fields are: {', '.join(columns)})", field=mapped
+            )
         return lower[mapped.lower()]
     for name in names:
         if name in lower:
@@ -202,13 +228,19 @@ def _find(columns: list[str], names: tuple[str, ...], mapped: str | None, label:
     return None
 
 
-def _read_csv(path: Path, label: str, field_map: dict[str, str], need_geometry: bool) -> gpd.GeoDataFrame:
+def _read_csv(
+    path: Path, label: str, field_map: dict[str, str], need_geometry: bool
+) -> gpd.GeoDataFrame:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+        )
     except UnicodeDecodeError:
         raise InputError(label, "is not UTF-8 text") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(label, f"cannot be read as CSV ({str(exc).strip().splitlines()[0]})") from None
+        raise InputError(
+            label, f"cannot be read as CSV ({str(exc).strip().splitlines()[0]})"
+        ) from None
     columns = list(frame.columns)
     wkt = _find(columns, _WKT_NAMES, field_map.get("wkt"), label)
     lon = _find(columns, _LON_NAMES, field_map.get("lon"), label)
@@ -222,7 +254,9 @@ def _read_csv(path: Path, label: str, field_map: dict[str, str], need_geometry: 
             try:
                 geometry[index] = shapely.from_wkt(text)
             except shapely.errors.GEOSException as exc:
-                raise InputError(label, f"not valid WKT ({exc})", feature=index, field=wkt) from None
+                raise InputError(
+                    label, f"not valid WKT ({exc})", feature=index, field=wkt
+                ) from None
         frame = frame.drop(columns=[wkt])
     elif lon is not None and lat is not None:
         xs = np.empty(len(frame))
@@ -232,7 +266,10 @@ def _read_csv(path: Path, label: str, field_map: dict[str, str], need_geometry: 
             bad = np.flatnonzero(np.isnan(values) & frame[column].notna().to_numpy())
             if len(bad):
                 raise InputError(
-                    label, f"not a number: {frame[column].iloc[bad[0]]!r}", feature=int(bad[0]), field=column
+                    label,
+                    f"not a number: {frame[column].iloc[bad[0]]!r}",
+                    feature=int(bad[0]),
+                    field=column,
                 )
             out[:] = values
         missing = np.isnan(xs) | np.isnan(ys)
@@ -286,7 +323,9 @@ def read_vector(
         raise InputError(label, "is empty (0 bytes)")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(label, f"unsupported format {suffix!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+        raise InputError(
+            label, f"unsupported format {suffix!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+        )
     declared_crs: CRS | None = None
     if suffix in (".kml", ".kmz"):
         frame = _read_kml(path, label, layer)
@@ -308,7 +347,9 @@ def read_vector(
                 if prefer_layer in layers:
                     chosen = prefer_layer
                 else:
-                    raise InputError(label, f"holds several layers {layers}; choose one with --layer")
+                    raise InputError(
+                        label, f"holds several layers {layers}; choose one with --layer"
+                    )
         frame = _read_ogr(path, label, layer=chosen)
     if crs is not None:
         try:
@@ -329,7 +370,9 @@ def read_vector(
         try:
             frame = frame.to_crs("EPSG:4326")
         except Exception as exc:
-            raise InputError(label, f"cannot be transformed to EPSG:4326 from {frame.crs.name} ({exc})") from None
+            raise InputError(
+                label, f"cannot be transformed to EPSG:4326 from {frame.crs.name} ({exc})"
+            ) from None
     present = ~frame.geometry.isna().to_numpy()
     geoms = frame.geometry.to_numpy()
     if present.any() and shapely.has_z(geoms[present]).any():
