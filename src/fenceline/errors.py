@@ -8,12 +8,12 @@ from __future__ import annotations
 
 __all__ = [
     "FencelineError",
+    "FencelineWarning",
     "InputError",
+    "MissingDependencyError",
     "ParameterError",
     "ProjectError",
     "SchemaError",
-    "MissingDependencyError",
-    "FencelineWarning",
 ]
 
 

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_browser import non_blank_fraction, render, screenshot
+from tests.report.report_browser import non_blank_fraction, render, screenshot
 from tests.conftest import skip_or_fail
 
 from fenceline.report.chromium import find_chromium

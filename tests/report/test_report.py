@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from report_fixtures import small_project
+from tests.report.report_fixtures import small_project
 
 import fenceline
 from fenceline.report import write_report
