@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fenceline.cli.common import AnalystOption, console
+from fenceline.cli.common import AnalystOption, ProjectArgument, console
 
 __all__ = ["register"]
 

@@ -394,34 +394,24 @@ def _cell(entry: dict[str, Any], key: str, digits: int) -> str:
     return _num(value, digits)
 
 
-def _timeline_points(
-    timeline: Any,
-) -> tuple[list[dt.date], dict[str, tuple[list[float], list[float], list[float]]]]:
-    """Dates and (value, lower, upper) per indicator from ``project.timeline`` output."""
-    rows = timeline
-    if isinstance(timeline, dict):
-        rows = timeline.get("steps") or timeline.get("rows") or timeline.get("timeline") or []
+def _timeline_points(timeline: Any) -> tuple[list[dt.date], dict[str, tuple[list[float], list[float], list[float]]]]:
+    """Dates and (certain, lower, upper) per indicator from ``project.timeline`` output.
+
+    The lower bound counts what was certainly present; the upper adds what may have been.
+    """
     dates: list[dt.date] = []
     series: dict[str, tuple[list[float], list[float], list[float]]] = {}
-    wanted = {"fence_km": "fence km (all layers)", "facilities": "facilities"}
-    for row in rows:
-        dates.append(dt.date.fromisoformat(str(row.get("at") or row.get("date"))[:10]))
-        entry = row.get("total", row)
-        for key, label in wanted.items():
-            value = _total(entry.get(key))
-            low = _total(entry.get(f"{key}_lower", entry.get(f"{key}_min", value)))
-            high = _total(entry.get(f"{key}_upper", entry.get(f"{key}_max", value)))
-            bounds = (
-                entry.get(f"{key}_bounds") or entry.get("bounds", {}).get(key)
-                if isinstance(entry.get("bounds"), dict)
-                else entry.get(f"{key}_bounds")
-            )
-            if isinstance(bounds, list | tuple) and len(bounds) == 2:
-                low, high = bounds
+    labels = {"fence_km": "fence km (all layers)", "fenced_border_km": "fenced border km", "facilities": "facilities"}
+    for row in timeline.get("steps", []):
+        dates.append(dt.date.fromisoformat(str(row["date"])[:10]))
+        for key, label in labels.items():
+            bounds = row.get(key) or {}
+            low = float(bounds.get("lower") or 0.0)
+            high = float(bounds.get("upper") or 0.0)
             triple = series.setdefault(label, ([], [], []))
-            triple[0].append(float(value or 0.0))
-            triple[1].append(float(low if low is not None else value or 0.0))
-            triple[2].append(float(high if high is not None else value or 0.0))
+            triple[0].append(low)
+            triple[1].append(low)
+            triple[2].append(high)
     return dates, series
 
 
@@ -433,7 +423,7 @@ def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[s
     if data.timeline:
         dates, series = _timeline_points(data.timeline)
         if dates:
-            fence = {k: v for k, v in series.items() if k.startswith("fence")}
+            fence = {k: v for k, v in series.items() if k.startswith("fence km")}
             out.append(
                 {
                     "id": "timeline-fence",
