@@ -78,6 +78,14 @@ class BorderChain:
         """Metric points ``offset_m`` to the left of the border at these chainages."""
         return self.point_at(chainage_km) + self.left_normal(chainage_km) * offset_m[:, None]
 
+    def left_corridor(self, from_km: float, to_km: float, width_m: float) -> shapely.Geometry:
+        """The metric band of ``width_m`` left of the line between two chainages (prepared)."""
+        inner = self.geo_km[(self.geo_km > from_km) & (self.geo_km < to_km)]
+        part = shapely.LineString(self.point_at(np.r_[from_km, inner, to_km]))
+        band = shapely.buffer(part, width_m, single_sided=True, cap_style="flat", quad_segs=4)
+        shapely.prepare(band)
+        return band
+
     def chainage_of(self, lon: float, lat: float) -> float:
         """Chainage (km) of the border point nearest to a lon/lat point."""
         x, y = self._to_metric.transform(lon, lat)

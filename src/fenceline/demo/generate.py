@@ -204,6 +204,33 @@ def _offsets(piece: _Piece, chainage: np.ndarray, amplitude: float) -> np.ndarra
     return secondary + 180.0 + amplitude * 0.5 * np.sin(2 * np.pi * chainage / 0.5)
 
 
+def _inside(
+    chain: BorderChain, piece: _Piece, chainage: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
+    """Metric points at these offsets, pulled towards the border where they would leave the
+    corridor (at hairpin bends the normal offset can cross to the other bank)."""
+    corridor = _corridor(chain, piece.area)
+    xy = chain.offset_points(chainage, offset)
+    for _ in range(4):
+        out = ~shapely.contains_xy(corridor, xy[:, 0], xy[:, 1])
+        if not out.any():
+            break
+        offset = np.where(out, offset * 0.4, offset)
+        xy[out] = chain.offset_points(chainage[out], offset[out])
+    return xy
+
+
+_CORRIDORS: dict[tuple[int, str], shapely.Geometry] = {}
+
+
+def _corridor(chain: BorderChain, area_name: str) -> shapely.Geometry:
+    key = (id(chain), area_name)
+    if key not in _CORRIDORS:
+        area = next(a for a in AREAS if a.name == area_name)
+        _CORRIDORS[key] = chain.left_corridor(area.from_km, area.to_km, 2700.0)
+    return _CORRIDORS[key]
+
+
 def _build(
     chain: BorderChain, pieces: list[_Piece], amplitude: dict[str, float]
 ) -> list[shapely.LineString]:
@@ -211,7 +238,7 @@ def _build(
     for piece in pieces:
         n = max(int(np.ceil((piece.to_km - piece.from_km) / STEP_KM)), 2) + 1
         chainage = np.linspace(piece.from_km, piece.to_km, n)
-        xy = chain.offset_points(chainage, _offsets(piece, chainage, amplitude[piece.group]))
+        xy = _inside(chain, piece, chainage, _offsets(piece, chainage, amplitude[piece.group]))
         lines.append(shapely.LineString(chain.to_lonlat(xy)))
     return lines
 
@@ -246,6 +273,7 @@ def generate(border: shapely.LineString, seed: int = SEED) -> DemoData:
     """
     rng = np.random.default_rng(seed)
     chain = BorderChain(border)
+    _CORRIDORS.clear()
     cs = CASE_STUDY
     pieces = _plan_pieces(rng)
 
@@ -411,7 +439,13 @@ def _facilities(
     )
     offsets += rng.choice([-1.0, 1.0], n) * rng.uniform(5.0, 40.0, n)
     offsets = np.maximum(offsets, 10.0)
-    lonlat = chain.to_lonlat(chain.offset_points(chainage, offsets))
+    xy = np.vstack(
+        [
+            _inside(chain, p, chainage[i : i + 1], offsets[i : i + 1])
+            for i, (p, _, _) in enumerate(placements)
+        ]
+    )
+    lonlat = chain.to_lonlat(xy)
     order = np.argsort(chainage, kind="stable")
     rows, obs = [], []
     for rank, i in enumerate(order, start=1):

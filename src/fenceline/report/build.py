@@ -289,7 +289,7 @@ def _findings(
         )
     if facilities:
         fold = total.get("fold_increase")
-        since_count = total.get("facilities_since")
+        since_count = _total(total.get("facilities_since"))
         growth = (
             (
                 f", a <strong>{_num(fold, 0) if fold and fold >= 10 else _num(fold, 1)}-fold increase</strong> on the "
@@ -335,7 +335,7 @@ def _findings(
 
 def _missing(data: ReportData, total: dict[str, Any], at: str, since: str | None) -> list[str]:
     out = []
-    if not _total(total.get("facilities")) and not total.get("facilities_since"):
+    if not _total(total.get("facilities")) and not _total(total.get("facilities_since")):
         out.append(
             "This project has no facilities present on either date: facility counts, the fold increase and "
             "the spacing of facilities cannot be given."
@@ -394,14 +394,20 @@ def _cell(entry: dict[str, Any], key: str, digits: int) -> str:
     return _num(value, digits)
 
 
-def _timeline_points(timeline: Any) -> tuple[list[dt.date], dict[str, tuple[list[float], list[float], list[float]]]]:
+def _timeline_points(
+    timeline: Any,
+) -> tuple[list[dt.date], dict[str, tuple[list[float], list[float], list[float]]]]:
     """Dates and (certain, lower, upper) per indicator from ``project.timeline`` output.
 
     The lower bound counts what was certainly present; the upper adds what may have been.
     """
     dates: list[dt.date] = []
     series: dict[str, tuple[list[float], list[float], list[float]]] = {}
-    labels = {"fence_km": "fence km (all layers)", "fenced_border_km": "fenced border km", "facilities": "facilities"}
+    labels = {
+        "fence_km": "fence km (all layers)",
+        "fenced_border_km": "fenced border km",
+        "facilities": "facilities",
+    }
     for row in timeline.get("steps", []):
         dates.append(dt.date.fromisoformat(str(row["date"])[:10]))
         for key, label in labels.items():
