@@ -23,7 +23,10 @@ def project(tmp_path: Path) -> fenceline.Project:
 
 
 def fences(ids: list[str]) -> gpd.GeoDataFrame:
-    lines = [shapely.LineString([(125 + i * 0.01, 40.5), (125 + i * 0.01, 40.51)]) for i in range(len(ids))]
+    lines = [
+        shapely.LineString([(125 + i * 0.01, 40.5), (125 + i * 0.01, 40.51)])
+        for i in range(len(ids))
+    ]
     return gpd.GeoDataFrame(
         {"id": ids, "layer": "primary", "kind": "fence"}, geometry=lines, crs="EPSG:4326"
     )
@@ -90,9 +93,14 @@ def test_content_hash_changes_with_content(project: fenceline.Project) -> None:
     first = project.content_sha256()
     assert project.content_sha256() == first
     with project.store.transaction(AuditEntry("a", "test")) as tx:
-        tx.upsert_features("facilities", gpd.GeoDataFrame(
-            {"id": ["f1"], "kind": ["guard_post"]}, geometry=[shapely.Point(125, 40.5)], crs=4326
-        ))
+        tx.upsert_features(
+            "facilities",
+            gpd.GeoDataFrame(
+                {"id": ["f1"], "kind": ["guard_post"]},
+                geometry=[shapely.Point(125, 40.5)],
+                crs=4326,
+            ),
+        )
     assert project.content_sha256() != first
 
 
@@ -105,19 +113,28 @@ def test_ogrinfo_lists_layers_and_edits_are_read_back(tmp_path: Path) -> None:
     if shutil.which("ogrinfo") is None:
         skip_or_fail("GDAL's ogrinfo is not installed (Debian package gdal-bin)")
     path = tmp_path / "p.gpkg"
-    with fenceline.create(path) as project, project.store.transaction(AuditEntry("a", "test")) as tx:
+    with (
+        fenceline.create(path) as project,
+        project.store.transaction(AuditEntry("a", "test")) as tx,
+    ):
         tx.upsert_features("fences", fences(["a", "b"]))
-    listing = subprocess.run(["ogrinfo", "-ro", "-q", str(path)], capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        ["ogrinfo", "-ro", "-q", str(path)], capture_output=True, text=True, check=True
+    )
     for layer in ("border", "areas", "images", "fences", "facilities", "observations", "audit"):
         assert layer in listing.stdout
     # another GDAL client edits one fence's attributes and deletes another
     subprocess.run(
         ["ogrinfo", str(path), "-sql", "UPDATE fences SET layer = 'secondary' WHERE id = 'a'"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     subprocess.run(
         ["ogrinfo", str(path), "-sql", "DELETE FROM fences WHERE id = 'b'"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     with fenceline.open(path) as project:
         read = project.fences
@@ -149,5 +166,10 @@ def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with fenceline.open(path) as project:
         assert project.store.schema_version() == version + 1
     db = sqlite3.connect(path)
-    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'migrated_marker'").fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'migrated_marker'").fetchone()[
+            0
+        ]
+        == 1
+    )
     db.close()
