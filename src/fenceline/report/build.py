@@ -244,7 +244,9 @@ def _findings(
     border = total.get("border_km")
     fence = _total(total.get("fence_km"))
     facilities = _total(total.get("facilities"))
-    areas = f"the {n_areas} study areas" if n_areas != 1 else "the study area"
+    words = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    count = words[n_areas] if n_areas < len(words) else f"{n_areas:,}"
+    areas = f"the {count} study areas" if n_areas != 1 else "the study area"
     if since is not None and total.get("new_fence_km") is not None:
         out.append(
             {
@@ -333,6 +335,25 @@ def _findings(
     return out
 
 
+def _nested_finding(
+    area: dict[str, Any], parent: str, at: str, since: str | None
+) -> dict[str, Any]:
+    """A sentence for a section inside a larger area (e.g. a case study)."""
+    facilities = _total(area.get("facilities"))
+    then = _total(area.get("facilities_since"))
+    text = f"In the {html.escape(str(area['name']))} ({_num(area.get('border_km'), 1)} km of border inside {html.escape(parent)}): "
+    if since and area.get("new_fence_km") is not None:
+        text += (
+            f"{_num(area.get('new_fence_km'), 1)} km of new fence and {_num(area.get('upgraded_fence_km'), 1)} km "
+            f"upgraded; facilities went from {_num(then, 0)} to {_num(facilities, 0)}, one every "
+            f"{_num(area.get('m_per_facility_along_border_since'), 0)} m of border on {since} and every "
+            f"{_num(area.get('m_per_facility_along_border'), 0)} m on {at}."
+        )
+    else:
+        text += f"{_num(_total(area.get('fence_km')), 1)} km of fence and {_num(facilities, 0)} facilities on {at}."
+    return {"html": text, "defs": [("new_fence_km", "new"), ("m_per_facility", "spacing")]}
+
+
 def _missing(data: ReportData, total: dict[str, Any], at: str, since: str | None) -> list[str]:
     out = []
     if not _total(total.get("facilities")) and not _total(total.get("facilities_since")):
@@ -381,17 +402,17 @@ AREA_COLUMNS: list[tuple[str, str, str | None, int]] = [
     ("fold_increase", "Fold", "fold_increase", 1),
     ("m_per_facility_along_fence", "m of fence per facility", "m_per_facility", 0),
     ("m_per_facility_along_border", "m of border per facility", "m_per_facility", 0),
-    ("outside_corridor", "Outside corridor", "corridor", 0),
+    ("outside_corridor", "Outside corridor (fences / facilities)", "corridor", 0),
 ]
 
 
 def _cell(entry: dict[str, Any], key: str, digits: int) -> str:
     if key == "name":
         return str(entry.get("name", "all areas"))
-    value = _total(entry.get(key))
-    if isinstance(value, dict):  # e.g. outside_corridor by table
-        value = sum(v for v in value.values() if isinstance(v, int | float))
-    return _num(value, digits)
+    value = entry.get(key)
+    if key == "outside_corridor" and isinstance(value, dict):
+        return f"{value.get('fences', 0):,} / {value.get('facilities', 0):,}"
+    return _num(_total(value), digits)
 
 
 def _timeline_points(
@@ -442,7 +463,7 @@ def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[s
                         chart_id="timeline-fence",
                         marks=marks,
                     ),
-                    "caption": "km of fence (all layers, inside the corridor) certainly present at each month's end, with "
+                    "caption": "km of fence (all layers, inside the corridor) certainly present each month (line), with "
                     "the range it may have reached: a feature built between two images is uncertain between "
                     "them. All study areas together.",
                 }
@@ -461,7 +482,7 @@ def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[s
                             chart_id="timeline-facilities",
                             marks=marks,
                         ),
-                        "caption": "Facilities certainly present at each month's end, with the range they may have reached.",
+                        "caption": "Facilities certainly present each month (line), and the number that may have stood (top of the band).",
                     }
                 )
     total = metrics.get("total", {})
@@ -594,6 +615,11 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
     findings = _findings(
         total, len(study) or len(area_list), at_s, since_s, params.get("near_m", 500)
     )
+    findings += [
+        _nested_finding(a, nested[a["name"]], at_s, since_s)
+        for a in area_list
+        if a.get("name") in nested
+    ]
     rows = [
         {
             "name": a.get("name"),
@@ -659,7 +685,7 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         missing=_missing(data, total, at_s, since_s),
         at=at_s,
         since=since_s,
-        corridor_m=f"{params.get('corridor_m', 3000):,}",
+        corridor_m=f"{params.get('corridor_m', 3000):,.0f}",
         map_attribution="Natural Earth (public domain) · GeoNames (CC BY) · Leaflet",
         map_json=to_json(data.layers),
         table_heads=[(h, a) for _, h, a, _ in AREA_COLUMNS],
