@@ -7,10 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.report.report_browser import non_blank_fraction, render, screenshot
-from tests.conftest import skip_or_fail
 
 from fenceline.report.chromium import find_chromium
+from tests.conftest import skip_or_fail
+from tests.report.report_browser import non_blank_fraction, render, screenshot
 
 pytestmark = pytest.mark.browser
 

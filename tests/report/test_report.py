@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.report.report_fixtures import small_project
 
 import fenceline
 from fenceline.report import write_report
+from tests.report.report_fixtures import small_project
 
 
 def _text(page: Path) -> str:
@@ -152,3 +152,43 @@ def test_since_must_precede_at(tmp_path: Path) -> None:
         write_report(
             project, tmp_path / "out", at=dt.date(2020, 1, 1), since=dt.date(2021, 1, 1), pdf=False
         )
+
+
+def test_testimony_section_presents_the_published_set() -> None:
+    from fenceline.report.build import _testimony_html
+
+    section = _testimony_html(
+        {
+            "publication": "pub-1",
+            "published": "2024-01-10",
+            "k": 3,
+            "signed_off_by": "reviewer",
+            "levels": ["none", "rare", "regular"],
+            "excerpts": [
+                {
+                    "witness": "W-07",
+                    "descriptor": "woman in her 40s, trader",
+                    "topics": ["border"],
+                    "place": "Ryanggang",
+                    "period": "2021",
+                    "text": "The new fence <went> up in a month.",
+                }
+            ],
+            "contact_with_relatives": {
+                "witnesses": 5,
+                "levels": ["none", "rare", "regular"],
+                "before_2020": {"none": 0, "rare": 1, "regular": 4},
+                "after_2020": {"none": 4, "rare": 1, "regular": 0},
+            },
+        }
+    )
+    assert "The new fence &lt;went&gt; up in a month." in section  # escaped, never raw
+    assert "woman in her 40s, trader" in section and "k = 3" in section
+    assert 'data-chart="contact"' in section
+
+
+def test_no_testimony_means_no_section(demo_report: dict) -> None:
+    from fenceline.report.build import testimony_section
+
+    assert testimony_section(demo_report["project"]) is None
+    assert 'id="testimony"' not in demo_report["html"].read_text(encoding="utf-8")

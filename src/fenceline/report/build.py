@@ -133,26 +133,43 @@ def testimony_section(project_path: Path) -> str | None:
 
 
 def _testimony_html(content: dict[str, Any]) -> str:
+    """The testimony section from ``published_for_report``'s dict (already disclosure-checked)."""
+    esc = html.escape
     parts = ['<h2 id="testimony">Testimony</h2>']
-    if content.get("intro"):
-        parts.append(f"<p>{html.escape(str(content['intro']))}</p>")
+    parts.append(
+        f"<p>Excerpts published on {esc(str(content.get('published', '')))} after the disclosure check "
+        f"(every combination of age band, sex, province, occupation and year of departure shared by at least "
+        f"k = {esc(str(content.get('k', '')))} witnesses; names and places in the text checked), signed off by "
+        f"{esc(str(content.get('signed_off_by', '')))}. Witnesses are described, never named.</p>"
+    )
     for excerpt in content.get("excerpts", []):
-        text = excerpt.get("text", "") if isinstance(excerpt, dict) else str(excerpt)
-        who = excerpt.get("descriptor", "") if isinstance(excerpt, dict) else ""
+        where = ", ".join(str(excerpt.get(k)) for k in ("place", "period") if excerpt.get(k))
+        who = esc(str(excerpt.get("descriptor") or excerpt.get("witness") or ""))
+        topics = ", ".join(str(t) for t in excerpt.get("topics") or [])
         parts.append(
-            f"<blockquote>{html.escape(text)}<br><small>{html.escape(who)}</small></blockquote>"
+            f'<blockquote class="testimony">“{esc(str(excerpt.get("text", "")))}”'
+            f"<footer>{who}{' — ' + esc(where) if where else ''}"
+            f"{' · ' + esc(topics) if topics else ''}</footer></blockquote>"
         )
     contact = content.get("contact_with_relatives")
-    if isinstance(contact, dict) and contact.get("years"):
-        svg = charts.series_chart(
-            contact["years"],
-            contact["values"],
+    if isinstance(contact, dict) and contact.get("levels"):
+        labels = {"none": "no contact", "rare": "rarely", "regular": "regularly"}
+        levels = list(contact["levels"])
+        svg = charts.bar_chart(
+            [labels.get(level, level) for level in levels],
+            {
+                "before 2020": [contact["before_2020"].get(level, 0) for level in levels],
+                "after 2020": [contact["after_2020"].get(level, 0) for level in levels],
+            },
             title="Contact with relatives in North Korea",
-            ylabel=str(contact.get("unit", "interviewees")),
+            ylabel="witnesses",
             chart_id="contact",
         )
         parts.append(
-            f"<figure>{svg}<figcaption>{html.escape(str(contact.get('caption', '')))}</figcaption></figure>"
+            f'<figure id="chart-contact"><h3>Contact with relatives in North Korea, before and after 2020</h3>{svg}'
+            f"<figcaption>How often the {esc(str(contact.get('witnesses', '')))} witnesses in the published set "
+            "were in contact with relatives in North Korea before and after the border was sealed in 2020 "
+            "(counts of witnesses, as coded by analysts).</figcaption></figure>"
         )
     return "\n".join(parts)
 
