@@ -51,7 +51,7 @@ from fenceline.testimony.disclosure import (
 )
 from fenceline.testimony.records import Excerpt, Interview, Profile, Witness
 
-__all__ = ["SCHEMA_VERSION", "PublishResult", "Vault", "connect"]
+__all__ = ["SCHEMA_VERSION", "PublishResult", "Vault", "connect", "list_witnesses", "verify_audit_log"]
 
 SCHEMA_VERSION = 1
 
@@ -607,3 +607,35 @@ class Vault:
                                          (witness_id,)).rowcount
             extra["subject"] = {"withdrawn_excerpts": withdrawn}
         self._db.execute("VACUUM")
+
+
+def list_witnesses(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Witness ids and record counts of a project; needs no key and decrypts nothing."""
+    db = connect(path)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'testimony_witnesses'").fetchone():
+            return []
+        return Vault(str(path), db, None, 0, "").list()
+    finally:
+        db.close()
+
+
+def verify_audit_log(
+    path: str | os.PathLike[str],
+    *,
+    expect: str | None = None,
+    key_source: keys.KeySource | None = None,
+) -> dict[str, Any]:
+    """Verify the testimony audit log of a project (see :func:`fenceline.testimony.auditlog.verify`).
+
+    With ``key_source`` the checkpoints' MACs are checked too (a wrong key is an error).
+    """
+    mac_key = None
+    if key_source is not None:
+        with Vault.open(path, key_source) as vault:
+            mac_key = vault._audit_key
+    db = connect(path)
+    try:
+        return auditlog.verify(db, path=str(path), expect=expect, mac_key=mac_key)
+    finally:
+        db.close()
