@@ -52,7 +52,8 @@ def run(argv: list[str] | None = None) -> None:
     from fenceline.cli.common import err_console
 
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False, click returns (not raises) the code of typer.Exit(code)
+        result = app(args=argv, standalone_mode=False)
     except FencelineError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -71,4 +72,4 @@ def run(argv: list[str] | None = None) -> None:
             f"error: {type(exc).__name__}: {exc}", highlight=False, markup=False, soft_wrap=True
         )
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -294,10 +294,14 @@ def audit_verify(
     passphrase_file: PassphraseFile = None,
     key_file: KeyFile = None,
 ) -> None:
-    """Verify the testimony audit log; with a key, also the checkpoints' MACs."""
+    """Verify the testimony audit log; with a key (files or $FENCELINE_PASSPHRASE), also the
+    checkpoints' MACs. Prints the head: keep it elsewhere and pass it back with --expect."""
+    import os
+
     from fenceline.testimony.vault import verify_audit_log
 
-    key = _key(passphrase_file, key_file) if (passphrase_file or key_file) else None
+    has_key = passphrase_file or key_file or os.environ.get("FENCELINE_PASSPHRASE")
+    key = _key(passphrase_file, key_file) if has_key else None
     result = verify_audit_log(project, expect=expect, key_source=key)
     macs = " and checkpoint MACs" if key else ""
     _print(f"{project}: audit log verified{macs}: {result['entries']} entries, "
