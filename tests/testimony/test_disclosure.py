@@ -58,7 +58,7 @@ def test_generalisation_finds_the_least_general_safe_descriptor() -> None:
 
 def test_single_witness_who_left_after_2020_blocks_publication(vault: Vault) -> None:
     add_witnesses(vault, 6)
-    (late, late_excerpt), = add_witnesses(vault, 1, year_departed=2021, period="2021")
+    (_late, late_excerpt), = add_witnesses(vault, 1, year_departed=2021, period="2021")
     report = vault.check([late_excerpt], k=5)
     assert not report.passed
     assert report.suppressed == [late_excerpt]

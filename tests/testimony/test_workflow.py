@@ -118,7 +118,7 @@ def test_canary_never_reaches_disk_logs_or_output(
     for path in files:
         assert not _found_in(path.read_bytes(), [CANARY, CANARY_KO, CANARY_PHONE, PASSPHRASE]), (
             f"testimony found in {path.name}")
-    for text in cli.outputs + [caplog.text]:
+    for text in [*cli.outputs, caplog.text]:
         assert not _found_in(text.encode(), [CANARY, CANARY_KO, CANARY_PHONE, PASSPHRASE]), (
             "testimony found in output")
     report = published_for_report(project)
@@ -130,9 +130,11 @@ def small_project(cli, tmp_path: Path) -> tuple[str, str, str]:
     project = str(tmp_path / "p.gpkg")
     cli("init", project)
     cli("testimony", "init", project)
-    code, out, _ = cli("testimony", "add", project, stdin=json.dumps({"profile": profile()}))
+    code, out, err = cli("testimony", "add", project, stdin=json.dumps({"profile": profile()}))
+    assert code == 0, err
     witness = out.split()[2]
-    code, out, _ = cli("testimony", "excerpt", project, witness, "-t", "food", stdin="rice")
+    code, out, err = cli("testimony", "excerpt", project, witness, "-t", "food", stdin="rice")
+    assert code == 0, err
     return project, witness, out.split()[2]
 
 

@@ -492,7 +492,7 @@ class Vault:
         ).fetchall())
         if row is not None and row[0] == "published":
             raise DisclosureError(publication_id, "is already published")
-        if self.analyst in signoffs:
+        if signoffs.get(self.analyst) == digest:
             raise DisclosureError(
                 publication_id, f"{self.analyst} has already signed off; publishing needs a "
                 "second, different analyst's sign-off")
