@@ -38,6 +38,7 @@ unless ``redact=True`` replaces them with placeholders.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 from collections import Counter
@@ -242,12 +243,17 @@ def _class_sizes(
     keys = {wid: generalise(p, levels) for wid, p in profiles.items()}
     total = len(profiles)
     value_counts = [Counter(key[i] for key in keys.values()) for i in range(4)]
+    years_by_key: dict[tuple[Any, ...], list[int]] = {}
+    for wid, key in keys.items():
+        years_by_key.setdefault(key, []).append(profiles[wid].year_departed)
+    for years in years_by_key.values():
+        years.sort()
     out: dict[str, tuple[int, float | None]] = {}
     for wid, excerpts in selected.items():
         key = keys[wid]
         since = _implied_min_year(excerpts)
-        count = sum(1 for other, other_key in keys.items()
-                    if other_key == key and profiles[other].year_departed >= since)
+        years = years_by_key[key]
+        count = len(years) - bisect.bisect_left(years, since)
         estimate: float | None = None
         if reference is not None:
             low, high = key[4]

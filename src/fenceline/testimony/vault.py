@@ -594,6 +594,7 @@ class Vault:
                     (auditlog._mac(self._audit_key, seq, entry_hash), seq))
             extra["subject"] = {"records": count}
         self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
     def shred(self, witness_id: str) -> None:
@@ -607,6 +608,7 @@ class Vault:
                                          (witness_id,)).rowcount
             extra["subject"] = {"withdrawn_excerpts": withdrawn}
         self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def list_witnesses(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
