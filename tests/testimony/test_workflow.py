@@ -193,3 +193,53 @@ def test_real_process_exit_code_and_single_line(small_project: tuple[str, str, s
     assert result.returncode == 2
     assert result.stderr == "error: key: wrong passphrase or key file\n"
     assert result.stdout == ""
+
+
+def test_key_file_rotate_shred_and_preview_on_the_command_line(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FENCELINE_PASSPHRASE")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    project = str(tmp_path / "p.gpkg")
+    old_key, new_pass = keys / "old.key", keys / "new.txt"
+    new_pass.write_text("a brand new passphrase\n")
+    assert cli("testimony", "keygen", str(old_key))[0] == 0
+    assert cli("testimony", "keygen", str(old_key))[0] == 2  # never overwrites a key
+    cli("init", project)
+    assert cli("testimony", "init", project, "--key-file", str(old_key))[0] == 0
+    witnesses, excerpts = [], []
+    for _ in range(5):
+        code, out, err = cli("testimony", "add", project, "--key-file", str(old_key),
+                             stdin=json.dumps({"profile": profile()}))
+        assert code == 0, err
+        witnesses.append(out.split()[2])
+        code, out, err = cli("testimony", "excerpt", project, witnesses[-1], "-t", "health",
+                             "--period", "2017", "--key-file", str(old_key),
+                             stdin="There was no medicine in the clinic.")
+        assert code == 0, err
+        excerpts += ["-e", out.split()[2]]
+    code, out, err = cli("testimony", "check", project, *excerpts, "--preview",
+                         "--key-file", str(old_key))
+    assert code == 0, err
+    preview = json.loads(out)["preview"]
+    assert preview[0]["text"] == "There was no medicine in the clinic."
+    assert preview[0]["huridocs"] == ["Right to health"]
+    code, out, err = cli("testimony", "rotate", project, "--key-file", str(old_key),
+                         "--new-passphrase-file", str(new_pass))
+    assert code == 0 and "re-encrypted 10 record(s)" in out, err
+    code, _, err = cli("testimony", "show", project, witnesses[0], "--key-file", str(old_key))
+    assert code == 2 and "testimony key is a passphrase" in err
+    code, _, err = cli("testimony", "shred", project, witnesses[0],
+                       "--passphrase-file", str(new_pass))
+    assert code == 2 and "--yes" in err
+    code, _, err = cli("testimony", "shred", project, witnesses[0], "--yes",
+                       "--passphrase-file", str(new_pass))
+    assert code == 0, err
+    code, _, err = cli("testimony", "show", project, witnesses[0],
+                       "--passphrase-file", str(new_pass))
+    assert code == 2 and "shredded" in err
+    code, out, _ = cli("testimony", "list", project)
+    assert "shredded" in out
+    code, out, err = cli("audit", "verify", project, "--passphrase-file", str(new_pass))
+    assert code == 0 and "checkpoint MACs" in out, err

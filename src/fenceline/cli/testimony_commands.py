@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from fenceline.cli.common import AnalystOption, ProjectArgument, console
 from fenceline.errors import InputError, ParameterError
+
+if TYPE_CHECKING:
+    from fenceline.testimony import KeySource, Vault
 
 __all__ = ["register"]
 
@@ -47,7 +50,7 @@ def _print(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def _key(passphrase_file: Path | None, key_file: Path | None):  # -> KeySource
+def _key(passphrase_file: Path | None, key_file: Path | None) -> KeySource:
     from fenceline.testimony.keys import KeySource
 
     return KeySource.resolve(passphrase_file, key_file)
@@ -82,7 +85,7 @@ def _read_json(source: str) -> Any:
 
 
 def _open(project: Path, passphrase_file: Path | None, key_file: Path | None,
-          analyst: str | None):
+          analyst: str | None) -> Vault:
     from fenceline.testimony import Vault
 
     return Vault.open(project, _key(passphrase_file, key_file), analyst=analyst)
@@ -209,14 +212,23 @@ Suppress = Annotated[bool, typer.Option(
     "--suppress", help="Drop excerpts of witnesses who would be singled out, publish the rest.")]
 
 
-def check(project: ProjectArgument, excerpt_ids: ExcerptOption, k: KOption = 5,
-          no_reference: NoReference = False, redact: Redact = False,
-          passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
-          analyst: AnalystOption = None) -> None:
-    """Run the disclosure check (prints ids, levels and findings' positions, no content)."""
+def check(
+    project: ProjectArgument, excerpt_ids: ExcerptOption, k: KOption = 5,
+    no_reference: NoReference = False, redact: Redact = False, suppress: Suppress = False,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="If the check passes, also print what would be published "
+        "(descriptors and text), for the analysts to review before signing off.")] = False,
+    passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
+    """Run the disclosure check (prints ids, levels and findings' positions, no content);
+    exit 1 when it does not pass."""
     with _open(project, passphrase_file, key_file, analyst) as vault:
-        report = vault.check(excerpt_ids, **_options(k, no_reference, redact, False))
-    _print(json.dumps(report.summary(), indent=2))
+        report = vault.check(excerpt_ids, **_options(k, no_reference, redact, suppress))
+    out = report.summary()
+    if preview and report.passed:
+        out["preview"] = [item.to_public_dict() for item in report.items]
+    sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     if not report.passed:
         raise typer.Exit(1)
 

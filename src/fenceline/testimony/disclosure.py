@@ -305,8 +305,8 @@ def check_disclosure(
         if est is not None:
             why += f", about {est:.1f} in the reference population"
         report.problems.append(
-            f"excerpt(s) {', '.join(ids)}: would single out a witness even fully generalised "
-            f"({why}; k={k})"
+            f"excerpt(s) {', '.join(ids)}: would single out a witness at the safest "
+            f"generalisation ({why}; k={k})"
         )
     refs: dict[str, str] = {}
     for wid, excerpts in selected.items():
