@@ -125,7 +125,7 @@ def describe(profile: Profile, levels: Sequence[int]) -> str:
     noun = None
     if occupation != "*":
         noun = (vocab.OCCUPATIONS[occupation][0] if occupation in vocab.OCCUPATIONS
-                else _GROUP_NOUNS[occupation])
+                else _GROUP_NOUNS[occupation]) or None
     parts: list[str] = []
     if noun and (age != "*" or sex == "*"):
         parts.append(f"a former {noun}")

@@ -40,11 +40,18 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-def _aesgcm(key: bytes):
+def _require_cryptography() -> None:
+    """Raise :class:`MissingDependencyError` naming the extra when cryptography is missing."""
     try:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        import cryptography  # noqa: F401
     except ImportError:  # pragma: no cover - exercised only without the extra
         raise MissingDependencyError("cryptography", "testimony") from None
+
+
+def _aesgcm(key: bytes):  # -> AESGCM (optional dependency)
+    _require_cryptography()
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM(key)
 
 
@@ -74,6 +81,7 @@ def open_sealed(key: bytes, blob: bytes, associated_data: bytes, *, what: str) -
     >>> open_sealed(bytes(32), seal(bytes(32), b"x", b"a"), b"a", what="r1")
     b'x'
     """
+    _require_cryptography()
     from cryptography.exceptions import InvalidTag
 
     if not isinstance(blob, bytes | bytearray) or len(blob) < NONCE_BYTES + 16:
@@ -93,6 +101,7 @@ def derive_subkey(key: bytes, purpose: str) -> bytes:
     >>> derive_subkey(bytes(32), "audit") != derive_subkey(bytes(32), "other")
     True
     """
+    _require_cryptography()
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -137,6 +146,7 @@ class ScryptParams:
         return cls(n=n)
 
     def derive(self, passphrase: bytes, salt: bytes) -> bytes:
+        _require_cryptography()
         from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
         return Scrypt(salt=salt, length=KEY_BYTES, n=self.n, r=self.r, p=self.p).derive(

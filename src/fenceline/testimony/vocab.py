@@ -134,7 +134,7 @@ OCCUPATIONS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "professional"),
     "student": ("student", "other"),
     "homemaker": ("homemaker", "other"),
-    "unemployed": ("person without work", "other"),
+    "unemployed": ("", "other"),  # no noun: described as a person
     "other": ("worker", "other"),
 }
 #: how often a witness could contact relatives (before and after 2020)
