@@ -112,7 +112,7 @@ _AGE_WORDS = {
     "60+": "aged 60 or over", "18-39": "aged 18–39", "40-59": "aged 40–59",
 }
 _GROUP_NOUNS = {
-    "market or trade": "market trader", "farm or factory work": "worker",
+    "market or trade": "market trader", "farm or factory work": "farm or factory worker",
     "state or military": "state employee", "professional": "professional", "other": None,
 }
 
