@@ -84,6 +84,13 @@ def test_new_publication_supersedes_the_old(vault: Vault, project: Path, key: Ke
     statuses = sorted(s for (s,) in db.execute("SELECT status FROM testimony_publications"))
     db.close()
     assert statuses == ["published", "superseded"]
+    # publishing the superseded set again needs two fresh sign-offs
+    first_set = [e for _, e in pairs[:5]]
+    assert vault.publish(first_set).status == "pending"
+    assert len(published_for_report(project)["excerpts"]) == 2
+    with Vault.open(project, key, analyst="carol") as carol:
+        assert carol.publish(first_set).status == "published"
+    assert len(published_for_report(project)["excerpts"]) == 5
 
 
 def test_contact_chart_is_svg() -> None:

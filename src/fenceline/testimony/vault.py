@@ -484,57 +484,85 @@ class Vault:
         items = [item.to_public_dict() for item in report.items]
         candidate = json.dumps(items, ensure_ascii=False, sort_keys=True).encode()
         digest = self._digest(candidate)
-        row = self._db.execute("SELECT status FROM testimony_publications WHERE publication_id = ?",
-                               (publication_id,)).fetchone()
-        signoffs = dict(self._db.execute(
-            "SELECT analyst, digest FROM testimony_signoffs WHERE publication_id = ?",
-            (publication_id,),
-        ).fetchall())
-        if row is not None and row[0] == "published":
-            raise DisclosureError(publication_id, "is already published")
-        if signoffs.get(self.analyst) == digest:
-            raise DisclosureError(
-                publication_id, f"{self.analyst} has already signed off; publishing needs a "
-                "second, different analyst's sign-off")
-        # a sign-off on an outcome that has since changed (data edited) no longer counts
-        valid = {a for a, d in signoffs.items() if d == digest}
-        with self._write("signoff", {"publication": publication_id,
-                                     "excerpts": len(items)}, digest=digest):
+        witness_of = {e.id: wid for wid, excerpts in selected.items() for e in excerpts}
+        # one transaction: read the sign-offs, add this one, publish if it is the second
+        # (two analysts signing at once cannot both miss each other)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute(
+                "SELECT status FROM testimony_publications WHERE publication_id = ?",
+                (publication_id,)).fetchone()
+            if row is not None and row[0] == "published":
+                raise DisclosureError(publication_id, "is already published")
+            signoffs = dict(self._db.execute(
+                "SELECT analyst, digest FROM testimony_signoffs WHERE publication_id = ?",
+                (publication_id,)).fetchall())
+            if signoffs.get(self.analyst) == digest:
+                raise DisclosureError(
+                    publication_id, f"{self.analyst} has already signed off; publishing needs "
+                    "a second, different analyst's sign-off")
             if row is None:
                 self._db.execute("INSERT INTO testimony_publications VALUES (?, ?, 'pending', ?, "
                                  "NULL, NULL)", (publication_id, request_text, _now()))
-            self._db.execute(
-                "DELETE FROM testimony_signoffs WHERE publication_id = ? AND digest != ?",
-                (publication_id, digest))
+            else:
+                self._db.execute("UPDATE testimony_publications SET status = 'pending' "
+                                 "WHERE publication_id = ?", (publication_id,))
+            # a sign-off on an outcome that has since changed (data edited) no longer counts
+            self._db.execute("DELETE FROM testimony_signoffs WHERE publication_id = ? AND "
+                             "(digest != ? OR analyst = ?)",
+                             (publication_id, digest, self.analyst))
             self._db.execute("INSERT INTO testimony_signoffs VALUES (?, ?, ?, ?)",
                              (publication_id, self.analyst, _now(), digest))
-        analysts = tuple(sorted(valid | {self.analyst}))
-        if len(analysts) < 2:
-            return PublishResult(publication_id, "pending", analysts, report)
-        witness_of = {e.id: wid for wid, excerpts in selected.items() for e in excerpts}
+            analysts = tuple(sorted(a for (a,) in self._db.execute(
+                "SELECT analyst FROM testimony_signoffs WHERE publication_id = ?",
+                (publication_id,))))
+            auditlog.append(self._db, analyst=self.analyst, action="signoff",
+                            subject={"publication": publication_id, "excerpts": len(items)},
+                            digest=digest, mac_key=self._audit_key)
+            status = "pending"
+            if len(analysts) >= 2:
+                status = "published"
+                self._write_published(publication_id, report, items, witness_of, profiles,
+                                      analysts, k=k, reference=reference, redact=redact)
+                auditlog.append(self._db, analyst=self.analyst, action="publish",
+                                subject={"publication": publication_id, "excerpts": len(items),
+                                         "analysts": list(analysts)},
+                                digest=digest, mac_key=self._audit_key)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return PublishResult(publication_id, status, analysts, report)
+
+    def _write_published(self, publication_id: str, report: DisclosureReport,
+                         items: list[dict[str, Any]], witness_of: dict[str, str],
+                         profiles: dict[str, Profile], analysts: tuple[str, ...], *, k: int,
+                         reference: bool, redact: bool) -> None:
+        """Replace the published set by this publication (inside the caller's transaction)."""
         summary = {
             "k": k, "reference_population": reference, "redacted": redact,
             "levels": report.summary()["levels"], "signed_off_by": list(analysts),
             "contact_with_relatives": contact_counts(list(profiles.values()), k),
             "excerpts": len(items),
         }
-        with self._write("publish", {"publication": publication_id, "excerpts": len(items),
-                                     "analysts": list(analysts)}, digest=digest):
-            self._db.execute("DELETE FROM testimony_published")
-            self._db.execute("UPDATE testimony_publications SET status = 'superseded' "
-                             "WHERE status = 'published'")
-            for position, (item, public) in enumerate(zip(report.items, items, strict=True)):
-                self._db.execute(
-                    "INSERT INTO testimony_published VALUES (?, ?, ?, ?, ?)",
-                    (publication_id, position, witness_of[item.excerpt_id], item.excerpt_id,
-                     json.dumps(public, ensure_ascii=False)),
-                )
+        self._db.execute("DELETE FROM testimony_published")
+        # re-publishing a superseded set needs two fresh sign-offs
+        self._db.execute("DELETE FROM testimony_signoffs WHERE publication_id IN (SELECT "
+                         "publication_id FROM testimony_publications WHERE status = 'published')")
+        self._db.execute("UPDATE testimony_publications SET status = 'superseded' "
+                         "WHERE status = 'published'")
+        for position, (item, public) in enumerate(zip(report.items, items, strict=True)):
             self._db.execute(
-                "UPDATE testimony_publications SET status = 'published', published = ?, "
-                "summary = ? WHERE publication_id = ?",
-                (_now(), json.dumps(summary, ensure_ascii=False), publication_id),
+                "INSERT INTO testimony_published VALUES (?, ?, ?, ?, ?)",
+                (publication_id, position, witness_of[item.excerpt_id], item.excerpt_id,
+                 json.dumps(public, ensure_ascii=False)),
             )
-        return PublishResult(publication_id, "published", analysts, report)
+        self._db.execute(
+            "UPDATE testimony_publications SET status = 'published', published = ?, "
+            "summary = ? WHERE publication_id = ?",
+            (_now(), json.dumps(summary, ensure_ascii=False), publication_id),
+        )
 
     def export(self, out: str | os.PathLike[str]) -> int:
         """Write the published set (public text only) to a JSON file; audited. Returns the
