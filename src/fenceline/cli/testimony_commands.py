@@ -237,8 +237,11 @@ def publish(project: ProjectArgument, excerpt_ids: ExcerptOption, k: KOption = 5
             no_reference: NoReference = False, redact: Redact = False, suppress: Suppress = False,
             passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
             analyst: AnalystOption = None) -> None:
-    """Sign off publishing these excerpts. The disclosure check must pass; a second, different
-    analyst running the same command publishes them."""
+    """Sign off publishing these excerpts (the disclosure check must pass).
+
+    The first analyst's sign-off leaves them pending; a second, different analyst running the
+    same command publishes them.
+    """
     with _open(project, passphrase_file, key_file, analyst) as vault:
         result = vault.publish(excerpt_ids, **_options(k, no_reference, redact, suppress))
     who = ", ".join(result.analysts)
