@@ -175,3 +175,21 @@ def test_shredding(vault: Vault, project: Path, key: KeySource) -> None:
         vault.shred(victim)
     with pytest.raises(ParameterError, match="no witness"):
         vault.read_witness("w-unknown")
+
+
+def test_testimony_leaves_the_rest_of_the_project_alone(project: Path, key: KeySource) -> None:
+    import fenceline
+
+    with fenceline.open(project) as p:
+        before = p.content_sha256()
+    untouched = db_digest(project)
+    with pytest.raises(ParameterError, match="testimony init"):
+        Vault.open(project, key)  # no vault yet: a clear error, and no tables created
+    assert db_digest(project) == untouched
+    with Vault.init(project, key, analyst="a") as vault:
+        add_witnesses(vault, 2)
+        with pytest.raises(ParameterError, match="already has a testimony key"):
+            Vault.init(project, key)
+    with fenceline.open(project) as p:
+        assert p.content_sha256() == before
+        assert len(p.border) == 1

@@ -192,11 +192,13 @@ class Vault:
         """Open the vault; a wrong passphrase or key file is a clear error, nothing changed."""
         db = connect(path)
         try:
-            cls._ensure_schema(db)
-            row = db.execute(
-                "SELECT version, kind, salt, scrypt_n, scrypt_r, scrypt_p, check_blob "
-                "FROM testimony_keyring ORDER BY version DESC LIMIT 1"
-            ).fetchone()
+            row = None
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'testimony_keyring'").fetchone():
+                cls._ensure_schema(db)  # refuses a newer testimony schema; writes nothing here
+                row = db.execute(
+                    "SELECT version, kind, salt, scrypt_n, scrypt_r, scrypt_p, check_blob "
+                    "FROM testimony_keyring ORDER BY version DESC LIMIT 1"
+                ).fetchone()
             if row is None:
                 raise ParameterError(
                     "testimony", "this project has no testimony key yet: run `fenceline testimony init`"
