@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from testimony_helpers import add_witnesses, db_digest, profile
 
-from fenceline.errors import DecryptionError, ParameterError
+from fenceline.errors import DecryptionError, InputError, ParameterError
 from fenceline.testimony import KeySource, Vault, published_for_report, verify_audit
 from fenceline.testimony import keys as keymod
 from fenceline.testimony.vault import _aad, connect, verify_audit_log
@@ -193,3 +193,20 @@ def test_testimony_leaves_the_rest_of_the_project_alone(project: Path, key: KeyS
     with fenceline.open(project) as p:
         assert p.content_sha256() == before
         assert len(p.border) == 1
+
+
+def test_record_ids_cannot_collide(vault: Vault, project: Path) -> None:
+    first = vault.add_witness(profile(), [{"id": "iv1", "date": "2023-01-01", "language": "ko",
+                                           "interviewer": "a"}])
+    before = db_digest(project)
+    with pytest.raises(InputError, match="already used"):
+        vault.add_witness(profile(), [{"id": "iv1", "date": "2023-01-01", "language": "ko",
+                                       "interviewer": "b"}])
+    with pytest.raises(InputError, match="same id"):
+        vault.add_witness(profile(), [{"id": "x", "date": "2023-01-01", "language": "ko",
+                                       "interviewer": "b"}] * 2)
+    excerpt = vault.add_excerpt(first, {"id": "ex-a", "text": "t", "topics": ["food"]})
+    with pytest.raises(InputError, match="already used"):
+        vault.add_excerpt(first, {"id": excerpt, "text": "u", "topics": ["food"]})
+    assert db_digest(project) != before  # the excerpt was added ...
+    assert [i.interviewer for i in vault.read_witness(first).interviews] == ["a"]  # ... iv1 kept

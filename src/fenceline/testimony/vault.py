@@ -272,8 +272,11 @@ class Vault:
 
     def _put(self, witness_id: str, record_id: str, kind: str, data: dict[str, Any],
              dek: bytes) -> bytes:
-        row = self._db.execute("SELECT version FROM testimony_records WHERE record_id = ?",
-                               (record_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT version, witness_id, kind FROM testimony_records WHERE record_id = ?",
+            (record_id,)).fetchone()
+        if row is not None and (row[1], row[2]) != (witness_id, kind):
+            raise InputError("id", f"{record_id!r} is already used")
         version = 1 if row is None else int(row[0]) + 1
         plaintext = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
         sealed = keys.seal(dek, plaintext, _aad("record", record_id, kind, witness_id, version))
@@ -321,6 +324,11 @@ class Vault:
         if not isinstance(profile, Profile):
             profile = Profile.from_dict(profile)
         checked = [Interview.from_dict(i, f"interview {n}") for n, i in enumerate(interviews)]
+        given = [i.id for i in checked if i.id]
+        if len(set(given)) != len(given):
+            raise InputError("interviews", "two interviews have the same id", field="id")
+        for interview_id in given:
+            self._unique(interview_id)
         witness_id = _new_id("w")
         dek = keys.new_key()
         assert self._kek is not None
