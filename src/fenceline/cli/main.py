@@ -12,7 +12,7 @@ import sys
 import typer
 
 from fenceline import __version__
-from fenceline.cli import demo_commands, project_commands
+from fenceline.cli import demo_commands, metrics_commands, project_commands
 from fenceline.errors import FencelineError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app = typer.Typer(
 
 project_commands.register(app)
 demo_commands.register(app)
+metrics_commands.register(app)
 
 
 def _version(value: bool) -> None:
