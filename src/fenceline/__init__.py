@@ -15,6 +15,7 @@ from fenceline.errors import (
     ParameterError,
     ProjectError,
 )
+from fenceline.metrics import agreement
 from fenceline.project import Project, create, open
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Project",
     "ProjectError",
     "__version__",
+    "agreement",
     "create",
     "open",
 ]

@@ -85,6 +85,42 @@ class Project:
     def content_sha256(self) -> str:
         return self.store.content_sha256()
 
+    # --- indicators ---------------------------------------------------------------------
+    def metrics(
+        self,
+        at: str | Any,
+        since: str | Any | None = None,
+        area: str | None = None,
+        corridor_m: float = 3000.0,
+        near_m: float = 500.0,
+    ) -> dict[str, Any]:
+        """Every indicator of DESIGN.md at ``at`` (baseline ``since``), as ``metrics --format json``.
+
+        See :func:`fenceline.metrics.compute_metrics` and docs/metrics.md.
+        """
+        from fenceline.metrics import compute_metrics
+
+        return compute_metrics(
+            self.snapshot(), at, since, area=area, corridor_m=corridor_m, near_m=near_m,
+            notice=self.store.meta().get("notice"),
+        )
+
+    def timeline(
+        self,
+        start: str | Any,
+        end: str | Any,
+        step: str = "month",
+        area: str | None = None,
+        corridor_m: float = 3000.0,
+    ) -> dict[str, Any]:
+        """Fence km, fenced border km and facilities every ``step``, with lower/upper bounds."""
+        from fenceline.metrics import compute_timeline
+
+        return compute_timeline(
+            self.snapshot(), start, end, step, area=area, corridor_m=corridor_m,
+            notice=self.store.meta().get("notice"),
+        )
+
     # --- writing ------------------------------------------------------------------------
     def import_file(
         self,

@@ -14,6 +14,7 @@ import typer
 from fenceline import __version__
 from fenceline.cli import (
     demo_commands,
+    metrics_commands,
     project_commands,
     report_commands,
     testimony_commands,
@@ -34,6 +35,7 @@ app = typer.Typer(
 
 project_commands.register(app)
 demo_commands.register(app)
+metrics_commands.register(app)
 report_commands.register(app)
 testimony_commands.register(app)
 
