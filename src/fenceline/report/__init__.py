@@ -40,7 +40,8 @@ def write_pdf(html_path: Path, pdf_path: Path) -> str | None:
             "--no-pdf-header-footer",
             "--virtual-time-budget=8000",
             "--run-all-compositor-stages-before-draw",
-            "--window-size=1200,1600",
+            # A4 less the margins (182 mm at 96 dpi): the map is laid out at the printed width
+            "--window-size=688,1600",
         ],
         timeout=120,
         executable=binary,

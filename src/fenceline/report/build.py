@@ -358,7 +358,7 @@ def _nested_finding(
     """A sentence for a section inside a larger area (e.g. a case study)."""
     facilities = _total(area.get("facilities"))
     then = _total(area.get("facilities_since"))
-    text = f"In the {html.escape(str(area['name']))} ({_num(area.get('border_km'), 1)} km of border inside {html.escape(parent)}): "
+    text = f"{html.escape(str(area['name']))}, a section of {html.escape(parent)} ({_num(area.get('border_km'), 1)} km of border): "
     if since and area.get("new_fence_km") is not None:
         text += (
             f"{_num(area.get('new_fence_km'), 1)} km of new fence and {_num(area.get('upgraded_fence_km'), 1)} km "
@@ -482,7 +482,8 @@ def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[s
                     ),
                     "caption": "km of fence (all layers, inside the corridor) certainly present each month (line), with "
                     "the range it may have reached: a feature built between two images is uncertain between "
-                    "them. All study areas together.",
+                    "them. Before an area's first image nothing is certainly present, so the line starts at zero and the "
+                    "band shows what may already have stood. All study areas together.",
                 }
             )
             fac = {k: v for k, v in series.items() if k == "facilities"}
@@ -616,7 +617,7 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
     import jinja2
 
     import fenceline
-    from fenceline.data import ATTRIBUTION, BORDER_CAVEAT
+    from fenceline.data import BORDER_CAVEAT, BORDER_NAME
 
     metrics = data.metrics
     total = metrics.get("total", {})
@@ -637,22 +638,20 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         for a in area_list
         if a.get("name") in nested
     ]
+    # a section inside another area comes right after it (indented), as the reader expects
+    ordered = []
+    for a in study or area_list:
+        ordered.append(a)
+        ordered += [b for b in area_list if nested.get(str(b.get("name"))) == a.get("name")]
+    ordered += [a for a in area_list if a not in ordered]
     rows = [
         {
             "name": a.get("name"),
             "total": False,
             "nested": a.get("name") in nested,
-            "cells": [
-                _cell(a, k, d)
-                + (
-                    f" (inside {nested[a['name']]})"
-                    if k == "name" and a.get("name") in nested
-                    else ""
-                )
-                for k, _, _, d in AREA_COLUMNS
-            ],
+            "cells": [_cell(a, k, d) for k, _, _, d in AREA_COLUMNS],
         }
-        for a in area_list
+        for a in ordered
     ]
     rows.append(
         {
@@ -674,19 +673,30 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
     subtitle = (
         f"Border fortification on {at_s}"
         + (f", compared with {since_s}" if since_s else "")
-        + f". Project {data.project_path.name}, content sha256 {data.content_sha256[:12]}…."
+        + f". Project {data.project_path.name} (content sha256 {data.content_sha256[:12]}…)."
+    )
+    border_names = sorted(
+        {str(f["properties"].get("label")) for f in data.layers["border"]["features"]}
+    )
+    bundled_border = BORDER_NAME in border_names
+    caveat = (
+        BORDER_CAVEAT
+        if bundled_border
+        else f"The border line is the project's own ({', '.join(border_names)}). A line drawn at a "
+        "coarser scale is shorter (meanders are generalised away), so per-km figures are comparable "
+        "only with figures measured on a line of similar detail."
     )
     border_text = (
-        f"{BORDER_CAVEAT} Per-km figures in this report use the border length inside each area "
+        f"{caveat} Per-km figures in this report use the border length inside each area "
         "(border_km) or the fence length (fence_km) as their denominator, as each says."
     )
     attributions = [
-        "Border, rivers and populated places: Natural Earth 1:10m v4.0.0, public domain (naturalearthdata.com).",
+        ("Border, rivers" if bundled_border else "Rivers")
+        + " and populated places: Natural Earth 1:10m v4.0.0, public domain (naturalearthdata.com).",
         "Place names on the map: GeoNames (geonames.org), CC BY 4.0.",
         "Public series: Human Rights Watch (2024, 2022) figures as quoted; South Korea Ministry of Unification; "
         "China customs (GAC); each row's source is in the bundled files.",
         "Map drawn with Leaflet 1.9.4 (BSD-2-Clause), bundled in this file; charts made with matplotlib.",
-        ATTRIBUTION,
     ]
     template = env.get_template("report.html.j2")
     return template.render(
@@ -707,7 +717,12 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         map_json=to_json(data.layers),
         table_heads=[(h, a) for _, h, a, _ in AREA_COLUMNS],
         area_rows=rows,
-        total_note=metrics.get("total_note"),
+        total_note=(
+            "Indented rows are sections inside the area above them. The total is measured on the "
+            "union of the areas, so a section is never counted twice."
+            if nested
+            else None
+        ),
         charts=_charts(data, at, since),
         series_charts=_series_charts(),
         testimony=testimony_section(data.project_path),

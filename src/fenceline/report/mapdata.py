@@ -140,7 +140,7 @@ def map_layers(snapshot: Snapshot, at: dt.date, since: dt.date | None) -> dict[s
     layers: dict[str, Any] = {
         "border": _collection(border.assign(label=border.get("name", "border")), ["label"]),
         "rivers": _collection(rivers.assign(label=rivers.get("name", "river")), ["label"]),
-        "places": _collection(places, ["label", "country_code"]),
+        "places": _collection(places, ["label", "country_code", "population"]),
         "areas": _collection(
             snapshot.areas.assign(nested_in=[nested.get(str(n)) for n in snapshot.areas["name"]]),
             ["name", "nested_in"],

@@ -31,10 +31,18 @@
   }));
   var rivers = count(L.geoJSON(data.rivers, { style: { color: "#6fa8dc", weight: 2, opacity: 0.8 }, interactive: false }));
   var border = count(L.geoJSON(data.border, { style: { color: "#1f2933", weight: 2.5 } }));
+  var COUNTRIES = { KP: "North Korea", CN: "China", RU: "Russia" };
   var places = count(L.geoJSON(data.places, {
     pointToLayer: function (f, latlng) {
-      return L.circleMarker(latlng, { radius: 3, color: "#1f2933", weight: 1, fillColor: "#fff", fillOpacity: 1 })
-        .bindTooltip(f.properties.label, { permanent: false, direction: "right" });
+      var p = f.properties;
+      var country = COUNTRIES[p.country_code] || p.country_code || "";
+      // the larger towns are always labelled; every other place names itself on hover
+      var major = (p.population || 0) >= 100000;
+      return L.circleMarker(latlng, { radius: major ? 3.5 : 2.5, color: "#1f2933", weight: 1,
+        fillColor: p.country_code === "KP" ? "#fff" : "#cfd6dd", fillOpacity: 1 })
+        .bindTooltip(major ? p.label : p.label + (country ? " (" + country + ")" : ""),
+          major ? { permanent: true, direction: "right", className: "place-label", offset: [4, 0] }
+                : { direction: "right" });
     }
   }));
 
@@ -73,6 +81,13 @@
 
   var bounds = areas.getLayers().length ? areas.getBounds() : border.getBounds();
   map.fitBounds(bounds, { padding: [10, 10] });
+  // printing (and the PDF) lays the page out at another width: fit the map again
+  function refit() { map.invalidateSize({ animate: false }); map.fitBounds(bounds, { padding: [10, 10], animate: false }); }
+  window.addEventListener("beforeprint", refit);
+  if (window.matchMedia) {
+    var printing = window.matchMedia("print");
+    if (printing.addEventListener) { printing.addEventListener("change", function (e) { if (e.matches) { refit(); } }); }
+  }
 
   document.querySelectorAll("input[name=epoch]").forEach(function (input) {
     input.addEventListener("change", function () {
