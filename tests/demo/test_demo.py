@@ -92,21 +92,98 @@ def test_generation_is_deterministic() -> None:
 
     line = bundled_border().geometry.iloc[0]
     a, b = generate(line), generate(line)
-    assert shapely.equals_exact(a.fences.geometry.values, b.fences.geometry.values, tolerance=0).all()
-    assert shapely.equals_exact(a.facilities.geometry.values, b.facilities.geometry.values, tolerance=0).all()
+    assert shapely.equals_exact(
+        a.fences.geometry.values, b.fences.geometry.values, tolerance=0
+    ).all()
+    assert shapely.equals_exact(
+        a.facilities.geometry.values, b.facilities.geometry.values, tolerance=0
+    ).all()
     pd.testing.assert_frame_equal(a.observations, b.observations)
 
 
-def test_fenceline_demo_prints_the_report_path(tmp_path: Path) -> None:
-    out = tmp_path / "demo-output"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``fenceline demo`` run as a user runs it (with the PDF where Chromium is installed)."""
+    from fenceline.report.chromium import find_chromium
+
+    out = tmp_path_factory.mktemp("cli") / "demo-output"
+    pdf = "--pdf" if find_chromium() else "--no-pdf"
     result = subprocess.run(
-        [sys.executable, "-m", "fenceline", "demo", "-o", str(out), "--no-pdf"],
+        [sys.executable, "-m", "fenceline", "demo", "-o", str(out), pdf],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    return out, result.stdout
+
+
+def test_fenceline_demo_prints_the_report_path(demo_run: tuple[Path, str]) -> None:
+    out, stdout = demo_run
     report = (out / "report.html").resolve()
-    assert f"report: {report}" in result.stdout
+    assert f"report: {report}" in stdout
     assert report.exists() and "SYNTHETIC DEMONSTRATION DATA" in report.read_text(encoding="utf-8")
+
+
+def _pdf_says(path: Path, notice: str) -> bool:
+    """The PDF's Title metadata and every page carry the notice."""
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    return notice in info.stdout and bool(pages) and all(notice in page for page in pages)
+
+
+def test_every_output_of_the_demo_says_synthetic_in_its_metadata(
+    demo_run: tuple[Path, str],
+) -> None:
+    """Each file the demo writes, in the place its own readers show first."""
+    import shutil
+    import sqlite3
+
+    import pyogrio
+
+    out, _ = demo_run
+    head = "SYNTHETIC DEMONSTRATION DATA"
+    files = sorted(p for p in out.iterdir())
+    names = {p.name for p in files}
+    assert {"demo.gpkg", "demo-features.geojson", "report.html"} <= names
+    assert not any(n.endswith(("-wal", "-shm", ".tmp")) for n in names), names
+    for path in files:
+        if path.suffix == ".gpkg":
+            with sqlite3.connect(path) as db:
+                descriptions = [r[0] for r in db.execute("SELECT description FROM gpkg_contents")]
+            assert descriptions and all(d.startswith(DEMO_NOTICE) for d in descriptions)
+            with fenceline.open(path) as project:
+                assert project.store.meta()["notice"] == DEMO_NOTICE
+            for layer in ("fences", "facilities"):  # what QGIS shows as the layer's abstract
+                meta = pyogrio.read_info(path, layer=layer)["layer_metadata"] or {}
+                assert meta.get("DESCRIPTION", "").startswith(head), layer
+        elif path.suffix == ".geojson":
+            meta = pyogrio.read_info(path)["layer_metadata"] or {}
+            assert meta.get("DESCRIPTION") == DEMO_NOTICE
+        elif path.suffix == ".html":
+            body = path.read_text(encoding="utf-8")
+            assert f"<title>{head}" in body and f'content="{DEMO_NOTICE}' in body
+        elif path.suffix == ".pdf":
+            if shutil.which("pdfinfo") is None:
+                from tests.conftest import skip_or_fail
+
+                skip_or_fail("poppler-utils (pdfinfo, pdftotext) is not installed")
+            assert _pdf_says(path, head)
+        else:
+            raise AssertionError(f"the demo wrote {path.name}: check that it says {head}")
+
+
+def test_the_demo_export_carries_its_dates(demo_run: tuple[Path, str]) -> None:
+    import pyogrio
+
+    out, _ = demo_run
+    frame = pyogrio.read_dataframe(out / "demo-features.geojson")
+    with fenceline.open(out / "demo.gpkg") as project:
+        n_fences, n_facilities = len(project.fences), len(project.facilities)
+    assert (frame["feature_type"] == "fences").sum() == n_fences
+    assert (frame["feature_type"] == "facilities").sum() == n_facilities == 6820
+    assert frame["built_by"].notna().all()  # every generated feature was seen present

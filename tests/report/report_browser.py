@@ -5,7 +5,10 @@ uncaught errors, ``console.error`` calls, failed resource loads, every resource 
 loaded (Resource Timing), Content-Security-Policy violations and any fetch / XHR / WebSocket /
 beacon attempt; then, after the page settled, it writes them as JSON into the DOM, which
 ``--dump-dom`` returns. Chromium's own console log (``--enable-logging=stderr``) is captured
-too, as a second witness.
+too, as a second witness, and Chromium's NetLog (``--log-net-log``) as a third: it records
+every URL request the network stack started, whatever the page did to hide it; the requests
+the page itself started are those whose network isolation key is the page's (``file://``)
+site, not Chromium's own background traffic (which the blocked resolver fails anyway).
 """
 
 from __future__ import annotations
@@ -70,11 +73,31 @@ class Rendered:
     map_features: int
     charts: int
     dom: str
+    netlog_requests: list[str]
 
     @property
     def network_requests(self) -> list[str]:
         """Everything that went, or tried to go, beyond the page itself."""
-        return [*self.resources, *self.failed, *self.attempts, *self.csp]
+        return [*self.resources, *self.failed, *self.attempts, *self.csp, *self.netlog_requests]
+
+
+def page_requests_in_netlog(path: Path) -> list[str]:
+    """URLs of the requests a ``file://`` page started, from a Chromium NetLog file."""
+    text = path.read_text(encoding="utf-8").rstrip()
+    try:
+        log = json.loads(text)
+    except json.JSONDecodeError:  # Chromium killed before it closed the array
+        log = json.loads(text.rstrip(",") + "]}")
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    out = []
+    for event in log.get("events", []):
+        params = event.get("params") or {}
+        url = str(params.get("url", ""))
+        if event.get("type") != start or url.startswith(("file:", "data:", "blob:")):
+            continue
+        if "file://" in str(params.get("network_isolation_key", "")):
+            out.append(url)
+    return out
 
 
 def chromium_or_none() -> str | None:
@@ -89,6 +112,7 @@ def render(page: Path, *, budget_ms: int = 6000) -> Rendered:
     with tempfile.TemporaryDirectory(prefix="fenceline-probe-") as tmp:
         copy = Path(tmp) / page.name
         copy.write_text(text[:cut] + PROBE + text[cut:], encoding="utf-8")
+        netlog = Path(tmp) / "netlog.json"
         result = run_chromium(
             copy.as_uri(),
             [
@@ -97,9 +121,14 @@ def render(page: Path, *, budget_ms: int = 6000) -> Rendered:
                 "--enable-logging=stderr",
                 "--v=0",
                 "--window-size=1280,1600",
+                f"--log-net-log={netlog}",
+                "--net-log-capture-mode=Default",
             ],
             timeout=90,
         )
+        if not netlog.exists():
+            raise AssertionError("Chromium wrote no NetLog")
+        netlog_requests = page_requests_in_netlog(netlog)
     match = re.search(r'<pre id="fenceline-probe">(.*?)</pre>', result.stdout, re.S)
     if match is None:
         raise AssertionError(f"the probe did not report; chromium stderr:\n{result.stderr[-2000:]}")
@@ -122,6 +151,7 @@ def render(page: Path, *, budget_ms: int = 6000) -> Rendered:
         map_features=int(probe.get("map_features", 0)),
         charts=int(probe.get("charts", 0)),
         dom=result.stdout,
+        netlog_requests=netlog_requests,
     )
 
 

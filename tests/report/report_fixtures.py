@@ -18,9 +18,13 @@ def small_project(path: Path, *, facilities: bool, observed: list[str]) -> Path:
         line = project.border.geometry.iloc[0]
         start = line.interpolate(0.30, normalized=True)
         end = line.interpolate(0.302, normalized=True)
-        # 300 m to the north-west side of the border: inside the corridor on the left
+        # about 300 m to the left of the line's direction: North Korea's side (the bundled
+        # line has it on its left), inside the 3 km corridor
+        dx, dy = end.x - start.x, end.y - start.y
+        norm = (dx * dx + dy * dy) ** 0.5
+        left = (-dy / norm * 0.003, dx / norm * 0.003)
         fence = shapely.LineString(
-            [(start.x - 0.002, start.y + 0.002), (end.x - 0.002, end.y + 0.002)]
+            [(start.x + left[0], start.y + left[1]), (end.x + left[0], end.y + left[1])]
         )
         area = shapely.box(
             min(start.x, end.x) - 0.05,

@@ -15,6 +15,18 @@ from tests.report.report_browser import non_blank_fraction, render, screenshot
 pytestmark = pytest.mark.browser
 
 
+def _findings(page: Path) -> list[str]:
+    """The key findings of an HTML report as plain sentences (without their definition links)."""
+    import html
+    import re
+
+    body = page.read_text(encoding="utf-8")
+    block = re.search(r'<ul class="findings">(.*?)</ul>', body, re.S).group(1)
+    items = re.findall(r"<li>(.*?)</li>", block, re.S)
+    items = [re.sub(r'<a class="def".*?</a>', " ", item, flags=re.S) for item in items]
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", item)).split()) for item in items]
+
+
 @pytest.fixture(autouse=True)
 def _needs_chromium() -> None:
     if find_chromium() is None:
@@ -28,6 +40,7 @@ def test_probe_catches_errors_and_network_attempts(tmp_path: Path) -> None:
         "<!DOCTYPE html><html><head><title>bad</title></head><body><p>x</p>"
         '<img src="http://example.invalid/pixel.png">'
         "<script>console.error('deliberate console error'); undefinedFunction();</script>"
+        '<script>fetch("https://example.org/probe").catch(function () {});</script>'
         "</body></html>",
         encoding="utf-8",
     )
@@ -35,13 +48,20 @@ def test_probe_catches_errors_and_network_attempts(tmp_path: Path) -> None:
     assert any("undefinedFunction" in e for e in seen.errors)
     assert any("deliberate console error" in e for e in seen.console_errors)
     assert any("undefinedFunction" in line for line in seen.chromium_console)
-    assert any("example.invalid" in r for r in seen.network_requests)
+    # each witness saw the requests: the page's own probe, and Chromium's network stack
+    assert any("example.invalid" in r for r in seen.failed)  # blocked: the image failed
+    assert any("example.org/probe" in r for r in seen.attempts)
+    assert sorted(seen.netlog_requests) == [
+        "http://example.invalid/pixel.png",
+        "https://example.org/probe",
+    ]
 
 
 def test_demo_report_renders_offline_without_errors(demo_report: dict, artefacts: Path) -> None:
     seen = render(demo_report["html"])
     assert seen.errors == [] and seen.console_errors == [] and seen.chromium_console == []
     assert seen.network_requests == []
+    assert seen.netlog_requests == []  # Chromium's network stack started no request for it
     # the map drew the border, rivers, places, areas, fences and facilities
     assert seen.map_features > 6000
     assert 'data-epoch="at"' in seen.dom
@@ -63,6 +83,36 @@ def test_pdf_has_the_findings_and_the_notice_on_every_page(demo_report: dict) ->
     assert len(pages) >= 3
     assert all("SYNTHETIC DEMONSTRATION DATA" in p for p in pages)
     flat = " ".join(text.split())
+    findings = _findings(demo_report["html"])
+    assert len(findings) >= 6
+    for sentence in findings:  # the PDF has the same findings, word for word
+        assert sentence in flat, sentence
     assert "km of new fence" in flat and "One facility every" in flat
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "SYNTHETIC DEMONSTRATION DATA" in info  # the PDF's own metadata (Title)
+
+
+def test_reports_on_incomplete_projects_render_without_errors(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from fenceline.report import write_report
+    from tests.report.report_fixtures import small_project
+
+    cases = {
+        "no-facilities": small_project(
+            tmp_path / "a.gpkg", facilities=False, observed=["2019-01-10", "2023-01-10"]
+        ),
+        "nothing-before-since": small_project(
+            tmp_path / "b.gpkg", facilities=True, observed=["2022-05-10"]
+        ),
+    }
+    for name, project in cases.items():
+        result = write_report(
+            project, tmp_path / name, at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1)
+        )
+        seen = render(result.html)
+        assert seen.errors == [] and seen.console_errors == [] and seen.chromium_console == [], name
+        assert seen.network_requests == [], name
+        assert seen.map_features >= 3, name  # at least the border, the area and the fence
+        assert result.pdf is not None and result.pdf.stat().st_size > 5_000, name
+        assert 'id="missing"' in result.html.read_text(encoding="utf-8"), name

@@ -43,14 +43,13 @@ def _fmt(value: object, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
 
-def test_report_figures_equal_fenceline_metrics(demo_report: dict) -> None:
-    with fenceline.open(demo_report["project"]) as project:
-        metrics = project.metrics(at=demo_report["at"], since=demo_report["since"])
-    rows = _rows(demo_report["html"])
+def _assert_report_shows(metrics: dict, page: Path, *, findings: bool = True) -> int:
+    """Every cell of the study-area table (and the headline findings) equal ``metrics``."""
+    rows = _rows(page)
     checked = 0
     for entry in [*metrics["areas"], {**metrics["total"], "name": "All study areas"}]:
-        name = next(k for k in rows if k.startswith(entry["name"]))
-        cells = rows[name]
+        cells = rows[entry["name"]]
+        corridor = entry["outside_corridor"]
         expected = [
             _fmt(entry["border_km"], 1),
             _fmt(entry["fenced_border_km_since"], 1),
@@ -61,16 +60,63 @@ def test_report_figures_equal_fenceline_metrics(demo_report: dict) -> None:
             _fmt(entry["uncertain_fence_km"], 1),
             _fmt(entry["facilities_since"], 0),
             _fmt(entry["facilities"], 0),
+            _fmt(entry["fold_increase"], 1),
+            _fmt(entry["m_per_facility_along_fence"], 0),
+            _fmt(entry["m_per_facility_along_border"], 0),
+            f"{corridor['fences']:,} / {corridor['facilities']:,}",
         ]
-        assert cells[: len(expected)] == expected, entry["name"]
+        assert cells == expected, entry["name"]
         checked += 1
-    assert checked == len(metrics["areas"]) + 1
-    text = _text(demo_report["html"])
+    assert len(rows) == checked  # no row the metrics do not have
+    if not findings:
+        return checked
+    text = _text(page)
     total = metrics["total"]
     assert f"{total['new_fence_km']:,.0f} km of new fence" in text
+    assert f"{total['upgraded_fence_km']:,.0f} km of existing fence was upgraded" in text
+    assert f"fence in all layers measured {total['fence_km']['total']:,.0f} km" in text
     assert f"One facility every {total['m_per_facility_along_fence']:,.0f} m of fence" in text
     assert f"every {total['m_per_facility_along_border']:,.0f} m of border" in text
     assert f"{total['facilities']['total']:,.0f} security facilities" in text
+    assert f"a {total['fold_increase']:,.0f}-fold increase" in text
+    return checked
+
+
+def test_report_figures_equal_fenceline_metrics(demo_report: dict) -> None:
+    with fenceline.open(demo_report["project"]) as project:
+        metrics = project.metrics(at=demo_report["at"], since=demo_report["since"])
+    assert _assert_report_shows(metrics, demo_report["html"]) == len(metrics["areas"]) + 1
+
+
+def test_report_figures_equal_the_metrics_command(demo_report: dict) -> None:
+    """``fenceline metrics --format json``, run as a user runs it, gives the report's figures."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fenceline",
+            "metrics",
+            str(demo_report["project"]),
+            "--at",
+            demo_report["at"].isoformat(),
+            "--since",
+            demo_report["since"].isoformat(),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["at"] == demo_report["at"].isoformat()
+    assert _assert_report_shows(metrics, demo_report["html"]) == len(metrics["areas"]) + 1
 
 
 def test_findings_link_to_their_definitions(demo_report: dict) -> None:
@@ -127,6 +173,13 @@ def test_report_without_facilities_says_so(tmp_path: Path) -> None:
     assert "What this report cannot say" in text
     assert "This project has no facilities" in text
     assert "km of fence" in text
+    assert "security facilities" not in text  # no finding about what is not there
+    assert 'id="chart-facilities-kind"' not in result.html.read_text(encoding="utf-8")
+    with fenceline.open(project) as p:
+        metrics = p.metrics(at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1))
+    assert _assert_report_shows(metrics, result.html, findings=False) == 2
+    assert metrics["total"]["fence_km"]["total"] > 1.0  # the fixture's fence is counted
+    assert _rows(result.html)["All study areas"][8] == "0"  # facilities after
 
 
 def test_report_without_observations_before_since_says_so(tmp_path: Path) -> None:
@@ -142,6 +195,9 @@ def test_report_without_observations_before_since_says_so(tmp_path: Path) -> Non
     assert metrics["total"]["new_fence_km"] == pytest.approx(0.0)
     rows = _rows(result.html)
     assert rows["All study areas"][4] == "0.0"
+    assert _assert_report_shows(metrics, result.html, findings=False) == 2
+    assert metrics["total"]["uncertain_fence_km"] > 0
+    assert "cannot be dated against 2020-01-01" in text  # said as a finding too
 
 
 def test_since_must_precede_at(tmp_path: Path) -> None:

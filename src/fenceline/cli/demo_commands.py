@@ -22,6 +22,7 @@ def demo(
     ] = True,
 ) -> None:
     """Build the demonstration project on the real border (SYNTHETIC features) and report on it."""
+    import fenceline
     from fenceline.demo import DEMO_AT, DEMO_SINCE, build_demo
     from fenceline.report import write_report
 
@@ -32,6 +33,11 @@ def demo(
     )
     path = build_demo(out / "demo.gpkg")
     console.print(f"project: {path.resolve()}", highlight=False, soft_wrap=True)
+    features = out / "demo-features.geojson"
+    features.unlink(missing_ok=True)
+    with fenceline.open(path) as project:
+        project.export(features, analyst="fenceline-demo")
+    console.print(f"features: {features.resolve()}", highlight=False, soft_wrap=True)
     result = write_report(path, out, at=DEMO_AT, since=DEMO_SINCE, pdf=pdf)
     if result.pdf is not None:
         console.print(f"pdf: {result.pdf.resolve()}", highlight=False, soft_wrap=True)

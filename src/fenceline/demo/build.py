@@ -48,4 +48,21 @@ def build_demo(
             tx.add_observations(data.observations)
     finally:
         project.close()
+    _label_layers(path, DEMO_NOTICE)
     return path
+
+
+def _label_layers(path: Path, notice: str) -> None:
+    """Put the notice first in each layer's GeoPackage description.
+
+    QGIS, ArcGIS and ``ogrinfo`` show ``gpkg_contents.description`` as the layer's abstract,
+    so an analyst who opens the demo file in their own GIS is told it is synthetic too.
+    """
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "UPDATE gpkg_contents SET description = ? || ' | ' || COALESCE(description, '')",
+            (notice,),
+        )

@@ -111,6 +111,7 @@ class ReportData:
     observations_before_since: int
     n_observations: int
     n_images: int
+    testimony: str | None = None
 
 
 def testimony_section(project_path: Path) -> str | None:
@@ -195,6 +196,9 @@ def collect(project: Any, at: dt.date, since: dt.date | None) -> ReportData:
         observations_before_since=before,
         n_observations=len(snapshot.observations),
         n_images=len(snapshot.images),
+        # read while the project is still open: its read-only connection then leaves no
+        # -wal/-shm files behind when the project closes
+        testimony=testimony_section(Path(project.path)),
     )
 
 
@@ -725,7 +729,7 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         ),
         charts=_charts(data, at, since),
         series_charts=_series_charts(),
-        testimony=testimony_section(data.project_path),
+        testimony=data.testimony,
         definitions=DEFINITIONS,
         border_text=border_text,
         params=json.dumps(params, sort_keys=True),
