@@ -258,9 +258,22 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _km(value: Any) -> str:
+    """A length in a sentence: whole km, or one decimal below 10 km."""
+    if value is None:
+        return "–"
+    return _num(float(value), 0) if abs(value) >= 10 or value == 0 else _num(value, 1)
+
+
 def _findings(
-    total: dict[str, Any], n_areas: int, at: str, since: str | None, near_m: Any = 500
+    total: dict[str, Any],
+    n_areas: int,
+    at: str,
+    since: str | None,
+    near_m: Any = 500,
+    unknown_since: str | None = None,
 ) -> list[dict[str, Any]]:
+    """The key findings in sentences. ``unknown_since``: a baseline nothing was observed by."""
     out: list[dict[str, Any]] = []
     border = total.get("border_km")
     fence = _total(total.get("fence_km"))
@@ -271,8 +284,8 @@ def _findings(
     if since is not None and total.get("new_fence_km") is not None:
         out.append(
             {
-                "html": f"Between {since} and {at}, <strong>{_num(total.get('new_fence_km'), 0)} km of new fence</strong> "
-                f"appeared in {areas} ({_num(border, 0)} km of border), and {_num(total.get('upgraded_fence_km'), 0)} km "
+                "html": f"Between {since} and {at}, <strong>{_km(total.get('new_fence_km'))} km of new fence</strong> "
+                f"appeared in {areas} ({_km(border)} km of border), and {_km(total.get('upgraded_fence_km'))} km "
                 f"of existing fence was upgraded.",
                 "defs": [
                     ("new_fence_km", "new fence"),
@@ -281,9 +294,18 @@ def _findings(
                 ],
             }
         )
+    if unknown_since is not None:
+        out.append(
+            {
+                "html": f"Nothing was observed on or before {unknown_since}, so new and upgraded fence since then "
+                f"cannot be measured: the {_km(total.get('uncertain_fence_km'))} km of fence present on {at} cannot be "
+                f"dated against {unknown_since} and is reported as uncertain, not counted as new.",
+                "defs": [("uncertain_fence_km", "uncertain")],
+            }
+        )
     out.append(
         {
-            "html": f"On {at} fence in all layers measured <strong>{_num(fence, 0)} km</strong> along {_num(border, 0)} km of border.",
+            "html": f"On {at} fence in all layers measured <strong>{_km(fence)} km</strong> along {_km(border)} km of border.",
             "defs": [("fence_km", "fence km")],
         }
     )
@@ -291,22 +313,22 @@ def _findings(
     fenced_since = total.get("fenced_border_km_since")
     if fenced is not None:
         then = (
-            f", against {_num(fenced_since, 0)} km on {since}"
+            f", against {_km(fenced_since)} km on {since}"
             if since and fenced_since is not None
             else ""
         )
         out.append(
             {
-                "html": f"<strong>{_num(fenced, 0)} km of the {_num(border, 0)} km of border</strong> was fenced on {at}{then}.",
+                "html": f"<strong>{_km(fenced)} km of the {_km(border)} km of border</strong> was fenced on {at}{then}.",
                 "defs": [("fenced_border_km", "fenced border")],
             }
         )
     layers = total.get("layers_km") or {}
-    if layers:
-        multi = (layers.get("2") or 0) + (layers.get("3+") or 0)
+    multi = (layers.get("2") or 0) + (layers.get("3+") or 0)
+    if multi:
         out.append(
             {
-                "html": f"{_num(multi, 0)} km of border had two or more layers of fence, {_num(layers.get('3+'), 0)} km three or more.",
+                "html": f"{_km(multi)} km of border had two or more layers of fence, {_km(layers.get('3+'))} km three or more.",
                 "defs": [("layers_km", "layers")],
             }
         )
@@ -321,10 +343,12 @@ def _findings(
             if since and fold
             else ""
         )
+        noun = "security facility" if facilities == 1 else "security facilities"
         out.append(
             {
-                "html": f"<strong>{_num(facilities, 0)} security facilities</strong> stood near the fences on {at}{growth}.",
-                "defs": [("facilities", "facilities"), ("fold_increase", "fold increase")],
+                "html": f"<strong>{_num(facilities, 0)} {noun}</strong> stood near the fences on {at}{growth}.",
+                "defs": [("facilities", "facilities")]
+                + ([("fold_increase", "fold increase")] if growth else []),
             }
         )
         along_fence = total.get("m_per_facility_along_fence")
@@ -345,7 +369,7 @@ def _findings(
                 }
             )
     uncertain = total.get("uncertain_fence_km")
-    if since and uncertain:
+    if since and uncertain and unknown_since is None:
         out.append(
             {
                 "html": f"{_num(uncertain, 1)} km of fence present on {at} cannot be dated against {since} "
@@ -634,11 +658,18 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         if f["properties"].get("nested_in")
     }
     study = [a for a in area_list if a.get("name") not in nested]
+    # with nothing observed by the baseline, changes since it are unknown, not zero
+    baseline_unknown = since_s is not None and data.observations_before_since == 0
     findings = _findings(
-        total, len(study) or len(area_list), at_s, since_s, params.get("near_m", 500)
+        total,
+        len(study) or len(area_list),
+        at_s,
+        None if baseline_unknown else since_s,
+        params.get("near_m", 500),
+        unknown_since=since_s if baseline_unknown else None,
     )
     findings += [
-        _nested_finding(a, nested[a["name"]], at_s, since_s)
+        _nested_finding(a, nested[a["name"]], at_s, None if baseline_unknown else since_s)
         for a in area_list
         if a.get("name") in nested
     ]
