@@ -187,3 +187,15 @@ def test_the_demo_export_carries_its_dates(demo_run: tuple[Path, str]) -> None:
     assert (frame["feature_type"] == "fences").sum() == n_fences
     assert (frame["feature_type"] == "facilities").sum() == n_facilities == 6820
     assert frame["built_by"].notna().all()  # every generated feature was seen present
+
+
+def test_two_runs_give_the_same_project_content(
+    demo_project: Path, demo_run: tuple[Path, str]
+) -> None:
+    """Deterministic end to end: the library build and the command build hold the same data."""
+    out, _ = demo_run
+    with fenceline.open(demo_project) as a, fenceline.open(out / "demo.gpkg") as b:
+        content = a.content_sha256()
+        assert b.content_sha256() == content
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert f"content sha256 {content[:12]}" in report
