@@ -253,3 +253,34 @@ def test_no_testimony_means_no_section(demo_report: dict) -> None:
 
     assert testimony_section(demo_report["project"]) is None
     assert 'id="testimony"' not in demo_report["html"].read_text(encoding="utf-8")
+
+
+def test_report_command(tmp_path: Path) -> None:
+    """``fenceline report``: prints the path; a month or year means its last day; bad dates exit 2."""
+    import subprocess
+    import sys
+
+    project = small_project(
+        tmp_path / "p.gpkg", facilities=True, observed=["2019-01-10", "2023-01-10"]
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "fenceline", "report", str(project), *args, "--no-pdf"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    out = tmp_path / "out"
+    result = run("-o", str(out), "--since", "2019", "--at", "2023-06")
+    assert result.returncode == 0, result.stderr
+    assert f"report: {(out / 'report.html').resolve()}" in result.stdout
+    assert "Figures on 2023-06-30, compared with 2019-12-31" in _text(out / "report.html")
+
+    bad = run("-o", str(tmp_path / "bad"), "--since", "2023-01-01", "--at", "2020-01-01")
+    assert bad.returncode == 2
+    lines = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--since" in lines[0] and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad" / "report.html").exists()
