@@ -7,7 +7,7 @@ along the line (WGS84), as the indicators define it.
 >>> import shapely
 >>> chain = BorderChain(shapely.LineString([(127.0, 41.0), (127.1, 41.0)]))
 >>> round(chain.length_km, 3)
-8.405
+8.414
 """
 
 from __future__ import annotations

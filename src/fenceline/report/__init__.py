@@ -28,7 +28,10 @@ class ReportResult:
 
 
 def write_pdf(html_path: Path, pdf_path: Path) -> str | None:
-    """Print the HTML to PDF with headless Chromium; returns why it was skipped, or None."""
+    """Print the HTML to PDF with headless Chromium; returns why it was skipped, or None.
+
+    The page is laid out at the printed width (A4 less the margins), with the network blocked.
+    """
     binary = find_chromium()
     if binary is None:
         return "Chromium was not found (install it, or set FENCELINE_CHROMIUM)"
@@ -62,7 +65,16 @@ def write_report(
 ) -> ReportResult:
     """Write ``report.html`` (and ``report.pdf``) for a project into ``out_dir``.
 
-    ``at`` defaults to the latest observation's date. Returns the paths written.
+    ``at`` defaults to the latest observation's date; ``since`` (the baseline) is optional.
+    Returns the paths written, and why there is no PDF when there is none.
+
+    >>> import datetime as dt, os, tempfile
+    >>> from fenceline.demo import build_demo
+    >>> out = tempfile.mkdtemp()
+    >>> project = build_demo(os.path.join(out, "demo.gpkg"))
+    >>> result = write_report(project, out, since=dt.date(2019, 12, 31), pdf=False)
+    >>> result.html.name, result.pdf_skipped
+    ('report.html', 'not requested')
     """
     import fenceline
     from fenceline.errors import ParameterError

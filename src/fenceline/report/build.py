@@ -119,6 +119,12 @@ def testimony_section(project_path: Path) -> str | None:
 
     Uses ``fenceline.testimony.published_for_report`` when that module provides it; without
     it (or with nothing published) the report has no testimony section at all.
+
+    >>> import os, tempfile, fenceline
+    >>> path = os.path.join(tempfile.mkdtemp(), "p.gpkg")
+    >>> fenceline.create(path).close()
+    >>> testimony_section(Path(path)) is None
+    True
     """
     try:
         from fenceline import testimony  # type: ignore[attr-defined]
@@ -176,7 +182,18 @@ def _testimony_html(content: dict[str, Any]) -> str:
 
 
 def collect(project: Any, at: dt.date, since: dt.date | None) -> ReportData:
-    """Read the project and compute everything the report presents (through metrics)."""
+    """Read the project and compute everything the report presents (through metrics).
+
+    >>> import datetime as dt, os, tempfile, fenceline
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "posts.csv"), "w") as f:
+    ...     _ = f.write("id,kind,lon,lat,first_seen\\np1,guard_post,129.76,42.45,2022-04-20\\n")
+    >>> with fenceline.create(os.path.join(folder, "p.gpkg")) as project:
+    ...     _ = project.import_file(os.path.join(folder, "posts.csv"), as_="facilities")
+    ...     data = collect(project, dt.date(2023, 6, 30), None)
+    >>> data.n_observations, data.metrics["at"]
+    (1, '2023-06-30')
+    """
     snapshot = project.snapshot()
     metrics = project.metrics(at=at, since=since)
     metrics_since = project.metrics(at=since) if since is not None else None
@@ -641,7 +658,19 @@ def _inputs(data: ReportData) -> list[tuple[str, str]]:
 
 
 def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
-    """The report as one self-contained HTML document."""
+    """The report as one self-contained HTML document.
+
+    >>> import datetime as dt, os, tempfile, fenceline
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "posts.csv"), "w") as f:
+    ...     _ = f.write("id,kind,lon,lat,first_seen\\np1,guard_post,129.76,42.45,2022-04-20\\n")
+    >>> at = dt.date(2023, 6, 30)
+    >>> with fenceline.create(os.path.join(folder, "p.gpkg")) as project:
+    ...     _ = project.import_file(os.path.join(folder, "posts.csv"), as_="facilities")
+    ...     page = render_html(collect(project, at, None), at, None)
+    >>> page.startswith("<!DOCTYPE html>"), "No baseline date was given" in page
+    (True, True)
+    """
     import jinja2
 
     import fenceline

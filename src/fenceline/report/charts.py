@@ -85,7 +85,15 @@ def timeline_chart(
     chart_id: str,
     marks: Sequence[tuple[dt.date, str]] = (),
 ) -> str:
-    """Lines with uncertainty bands: ``series[name] = (value, lower, upper)`` per date."""
+    """Lines with uncertainty bands: ``series[name] = (value, lower, upper)`` per date.
+
+    >>> import datetime as dt
+    >>> days = [dt.date(2020, 1, 31), dt.date(2020, 2, 29)]
+    >>> svg = timeline_chart(days, {"km": ([1, 2], [1, 2], [2, 3])}, title="t", ylabel="km",
+    ...                      chart_id="tl")
+    >>> 'data-chart="tl"' in svg
+    True
+    """
     with matplotlib.rc_context(_style()):
         fig, ax = _figure()
         for i, (name, (value, lower, upper)) in enumerate(series.items()):
@@ -132,7 +140,13 @@ def bar_chart(
     ylabel: str,
     chart_id: str,
 ) -> str:
-    """Grouped bars, one group per key of ``groups`` (e.g. the two dates), labelled with values."""
+    """Grouped bars, one group per key of ``groups`` (e.g. the two dates), labelled with values.
+
+    >>> svg = bar_chart(["guard post"], {"2019": [5], "2022": [174]}, title="t", ylabel="n",
+    ...                 chart_id="kinds")
+    >>> 'data-chart="kinds"' in svg
+    True
+    """
     with matplotlib.rc_context(_style()):
         fig, ax = _figure(7.0, 2.8)
         width = 0.8 / max(len(groups), 1)
@@ -151,7 +165,13 @@ def bar_chart(
 def layer_profile_chart(
     areas: Sequence[str], layers_km: Sequence[dict[str, float]], *, title: str, chart_id: str
 ) -> str:
-    """Stacked horizontal bars: km of border covered by 0, 1, 2 and 3+ fence layers, per area."""
+    """Stacked horizontal bars: km of border covered by 0, 1, 2 and 3+ fence layers, per area.
+
+    >>> svg = layer_profile_chart(["A"], [{"0": 1.0, "1": 2.0, "2": 3.0, "3+": 0.5}], title="t",
+    ...                           chart_id="layers")
+    >>> 'data-chart="layers"' in svg
+    True
+    """
     with matplotlib.rc_context(_style()):
         fig, ax = _figure(7.0, 0.45 * len(areas) + 1.0)
         left = [0.0] * len(areas)
@@ -184,7 +204,12 @@ def series_chart(
     derived: Sequence[bool] | None = None,
     highlight: tuple[int, int] | None = None,
 ) -> str:
-    """A yearly public series as bars; derived (not published) values hatched."""
+    """A yearly public series as bars; derived (not published) values hatched.
+
+    >>> svg = series_chart([2019, 2020], [1047, 229], title="t", ylabel="n", chart_id="s")
+    >>> 'data-chart="s"' in svg
+    True
+    """
     with matplotlib.rc_context(_style()):
         fig, ax = _figure(7.0, 2.6)
         derived = derived or [False] * len(years)

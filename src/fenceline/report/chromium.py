@@ -41,7 +41,12 @@ BASE_FLAGS = [
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome executable (``FENCELINE_CHROMIUM`` first), or None."""
+    """Path of a Chromium/Chrome executable (``FENCELINE_CHROMIUM`` first), or None.
+
+    >>> found = find_chromium()
+    >>> found is None or isinstance(found, str)
+    True
+    """
     configured = os.environ.get("FENCELINE_CHROMIUM")
     if configured:
         return configured if Path(configured).exists() else None
@@ -55,7 +60,14 @@ def find_chromium() -> str | None:
 def run_chromium(
     url: str, args: list[str], *, timeout: float = 60.0, executable: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run headless Chromium on ``url`` with extra ``args`` and the network blocked."""
+    """Run headless Chromium on ``url`` with extra ``args`` and the network blocked.
+
+    Raises ``FileNotFoundError`` when no Chromium is installed.
+
+    >>> if find_chromium():
+    ...     result = run_chromium("data:text/html,<p>hi</p>", ["--dump-dom"], timeout=60)
+    ...     assert "<p>hi</p>" in result.stdout
+    """
     binary = executable or find_chromium()
     if binary is None:
         raise FileNotFoundError("chromium")

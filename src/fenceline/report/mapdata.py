@@ -36,10 +36,13 @@ def feature_status(
 
     >>> import pandas as pd, geopandas as gpd, shapely, datetime as dt
     >>> f = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(0, 0)])
-    >>> o = pd.DataFrame({"feature_id": ["a", "a"], "observed": ["2019-05-01", "2021-05-01"],
+    >>> o = pd.DataFrame({"feature_id": ["a", "a"], "observed": ["2020-01-15", "2021-05-01"],
     ...                   "state": ["absent", "present"]})
     >>> feature_status(f, o, dt.date(2022, 1, 1), dt.date(2019, 12, 31))["change"].tolist()
     ['new']
+    >>> # seen absent only before S: it may have stood on S already
+    >>> feature_status(f, o, dt.date(2022, 1, 1), dt.date(2020, 3, 1))["change"].tolist()
+    ['uncertain']
     """
     ids = features["id"].astype(str).to_numpy()
     position = {fid: i for i, fid in enumerate(ids)}
