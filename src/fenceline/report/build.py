@@ -504,6 +504,24 @@ def _timeline_points(
     return dates, series
 
 
+def _nesting(data: ReportData) -> dict[str, str]:
+    """Area name -> the area it lies inside (as the map layer records it)."""
+    return {
+        f["properties"]["name"]: f["properties"]["nested_in"]
+        for f in data.layers["areas"]["features"]
+        if f["properties"].get("nested_in")
+    }
+
+
+def _display_order(area_list: list[dict[str, Any]], nested: dict[str, str]) -> list[dict[str, Any]]:
+    """Areas in the metrics' order, each section inside another area right after it."""
+    ordered: list[dict[str, Any]] = []
+    for a in [a for a in area_list if a.get("name") not in nested] or area_list:
+        ordered.append(a)
+        ordered += [b for b in area_list if nested.get(str(b.get("name"))) == a.get("name")]
+    return ordered + [a for a in area_list if a not in ordered]
+
+
 def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[str, str]]:
     out = []
     metrics = data.metrics
@@ -574,7 +592,9 @@ def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[s
                 "caption": "Facilities present inside the corridor on each date, by kind (all study areas).",
             }
         )
-    areas = [a for a in metrics.get("areas", []) if a.get("layers_km")]
+    areas = [
+        a for a in _display_order(metrics.get("areas", []), _nesting(data)) if a.get("layers_km")
+    ]
     if areas:
         out.append(
             {
@@ -681,11 +701,7 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
     params = metrics.get("params", {})
     area_list = metrics.get("areas", [])
     at_s, since_s = at.isoformat(), since.isoformat() if since else None
-    nested = {
-        f["properties"]["name"]: f["properties"]["nested_in"]
-        for f in data.layers["areas"]["features"]
-        if f["properties"].get("nested_in")
-    }
+    nested = _nesting(data)
     study = [a for a in area_list if a.get("name") not in nested]
     # with nothing observed by the baseline, changes since it are unknown, not zero
     baseline_unknown = since_s is not None and data.observations_before_since == 0
@@ -702,12 +718,7 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         for a in area_list
         if a.get("name") in nested
     ]
-    # a section inside another area comes right after it (indented), as the reader expects
-    ordered = []
-    for a in study or area_list:
-        ordered.append(a)
-        ordered += [b for b in area_list if nested.get(str(b.get("name"))) == a.get("name")]
-    ordered += [a for a in area_list if a not in ordered]
+    ordered = _display_order(area_list, nested)
     rows = [
         {
             "name": a.get("name"),
