@@ -284,3 +284,19 @@ def test_report_command(tmp_path: Path) -> None:
     lines = [line for line in bad.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--since" in lines[0] and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad" / "report.html").exists()
+
+
+def test_report_on_a_project_without_areas(tmp_path: Path) -> None:
+    """No study areas: the whole border is the area, and the total is called a total."""
+    posts = tmp_path / "posts.csv"
+    posts.write_text(
+        "id,kind,lon,lat,first_seen\np1,guard_post,129.76,42.45,2022-04-20\n", encoding="utf-8"
+    )
+    with fenceline.create(tmp_path / "p.gpkg") as project:
+        project.import_file(posts, as_="facilities")
+        metrics = project.metrics(at="2022-04-30")
+    result = write_report(tmp_path / "p.gpkg", tmp_path / "out", at=dt.date(2022, 4, 30), pdf=False)
+    rows = _rows(result.html)
+    assert list(rows)[-1] == "Total"
+    assert rows["Total"][0] == _fmt(metrics["total"]["border_km"], 1)
+    assert "No baseline date was given" in _text(result.html)

@@ -312,14 +312,14 @@ def _findings(
             }
         )
     if unknown_since is not None:
-        out.append(
-            {
-                "html": f"Nothing was observed on or before {unknown_since}, so new and upgraded fence since then "
-                f"cannot be measured: the {_km(total.get('uncertain_fence_km'))} km of fence present on {at} cannot be "
-                f"dated against {unknown_since} and is reported as uncertain, not counted as new.",
-                "defs": [("uncertain_fence_km", "uncertain")],
-            }
-        )
+        undated = total.get("uncertain_fence_km")
+        text = f"Nothing was observed on or before {unknown_since}, so new and upgraded fence since then cannot be measured"
+        if undated:
+            text += (
+                f": the {_km(undated)} km of fence present on {at} cannot be dated against {unknown_since} and is "
+                "reported as uncertain, not counted as new"
+            )
+        out.append({"html": text + ".", "defs": [("uncertain_fence_km", "uncertain")]})
     out.append(
         {
             "html": f"On {at} fence in all layers measured <strong>{_km(fence)} km</strong> along {_km(border)} km of border.",
@@ -732,7 +732,10 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         {
             "name": "total",
             "total": True,
-            "cells": ["All study areas", *[_cell(total, k, d) for k, _, _, d in AREA_COLUMNS[1:]]],
+            "cells": [
+                "All study areas" if data.layers["areas"]["features"] else "Total",
+                *[_cell(total, k, d) for k, _, _, d in AREA_COLUMNS[1:]],
+            ],
         }
     )
     notice = data.notice
