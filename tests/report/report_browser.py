@@ -51,6 +51,16 @@ PROBE = r"""<script>
       probe.map_canvas = map ? map.querySelectorAll("canvas").length : 0;
       probe.map_paths = map ? map.querySelectorAll("path").length : 0;
       probe.charts = document.querySelectorAll("svg.chart").length;
+      // the before/after switch: what the map shows for each date
+      probe.shown = {};
+      if (map) {
+        probe.shown[map.getAttribute("data-epoch")] = Number(map.getAttribute("data-shown"));
+        document.querySelectorAll("input[name=epoch]").forEach(function (input) {
+          input.checked = true;
+          input.dispatchEvent(new Event("change"));
+          probe.shown[map.getAttribute("data-epoch")] = Number(map.getAttribute("data-shown"));
+        });
+      }
       var pre = document.createElement("pre");
       pre.id = "fenceline-probe";
       pre.textContent = JSON.stringify(probe);
@@ -71,6 +81,7 @@ class Rendered:
     attempts: list[str]
     resources: list[str]
     map_features: int
+    shown: dict[str, int]
     charts: int
     dom: str
     netlog_requests: list[str]
@@ -149,6 +160,7 @@ def render(page: Path, *, budget_ms: int = 6000) -> Rendered:
         attempts=probe["attempts"],
         resources=probe.get("resources", []),
         map_features=int(probe.get("map_features", 0)),
+        shown={str(k): int(v) for k, v in (probe.get("shown") or {}).items()},
         charts=int(probe.get("charts", 0)),
         dom=result.stdout,
         netlog_requests=netlog_requests,

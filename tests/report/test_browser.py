@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+import fenceline
 from fenceline.report.chromium import find_chromium
 from tests.conftest import skip_or_fail
 from tests.report.report_browser import non_blank_fraction, render, screenshot
@@ -65,6 +68,20 @@ def test_demo_report_renders_offline_without_errors(demo_report: dict, artefacts
     # the map drew the border, rivers, places, areas, fences and facilities
     assert seen.map_features > 6000
     assert 'data-epoch="at"' in seen.dom
+    # the before/after switch shows what stood on each date: every fence and facility
+    # present then, and as many facilities as the metrics counted
+    body = demo_report["html"].read_text(encoding="utf-8")
+    layers = json.loads(re.search(r'id="fenceline-map-data">(.*?)</script>', body, re.S).group(1))
+    with fenceline.open(demo_report["project"]) as project:
+        metrics = project.metrics(at=demo_report["at"], since=demo_report["since"])
+    for epoch, key in (("at", "facilities"), ("since", "facilities_since")):
+        fences, facilities = (
+            sum(f["properties"][epoch] == "present" for f in layers[table]["features"])
+            for table in ("fences", "facilities")
+        )
+        assert facilities == metrics["total"][key]["total"], epoch
+        assert seen.shown[epoch] == fences + facilities, epoch
+    assert seen.shown["since"] < seen.shown["at"] / 10
     assert seen.charts >= 5  # timeline x2, facilities by kind, layer profile, 2 public series
     shot = screenshot(demo_report["html"], artefacts / "demo-report.png")
     assert non_blank_fraction(shot) > 0.05

@@ -89,12 +89,20 @@
     if (printing.addEventListener) { printing.addEventListener("change", function (e) { if (e.matches) { refit(); } }); }
   }
 
+  // how many fences and facilities the map shows for the date chosen (read by the tests)
+  function shown(epoch) {
+    var n = 0;
+    epochs[epoch].eachLayer(function (group) { n += group.getLayers().length; });
+    return n;
+  }
+  mapEl.setAttribute("data-shown", String(shown(current)));
   document.querySelectorAll("input[name=epoch]").forEach(function (input) {
     input.addEventListener("change", function () {
       map.removeLayer(epochs[current]);
       current = input.value;
       epochs[current].addTo(map);
       mapEl.setAttribute("data-epoch", current);
+      mapEl.setAttribute("data-shown", String(shown(current)));
     });
   });
   document.querySelectorAll("[data-zoom-area]").forEach(function (link) {
