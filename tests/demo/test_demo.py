@@ -199,3 +199,24 @@ def test_two_runs_give_the_same_project_content(
         assert b.content_sha256() == content
     report = (out / "report.html").read_text(encoding="utf-8")
     assert f"content sha256 {content[:12]}" in report
+
+
+def test_the_demo_never_replaces_another_project(tmp_path: Path) -> None:
+    """Running the demo into a folder that holds someone's own demo.gpkg must not destroy it."""
+    from fenceline.errors import ProjectError
+
+    own = tmp_path / "demo.gpkg"
+    fenceline.create(own).close()
+    before = own.read_bytes()
+    with pytest.raises(ProjectError, match="not a demonstration project"):
+        build_demo(own)
+    assert own.read_bytes() == before
+    result = subprocess.run(
+        [sys.executable, "-m", "fenceline", "demo", "-o", str(tmp_path), "--no-pdf"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2 and "not a demonstration project" in result.stderr
+    assert own.read_bytes() == before

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fenceline.demo.generate import SEED, generate
 from fenceline.demo.plan import DEMO_NOTICE
+from fenceline.errors import ProjectError
 from fenceline.store import AuditEntry
 
 __all__ = ["build_demo"]
@@ -29,6 +30,10 @@ def build_demo(
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not _is_demo(path):
+        raise ProjectError(
+            str(path), "exists and is not a demonstration project: choose another directory"
+        )
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     project = fenceline.create(path, analyst=analyst, notice=DEMO_NOTICE)
@@ -50,6 +55,19 @@ def build_demo(
         project.close()
     _label_layers(path, DEMO_NOTICE)
     return path
+
+
+def _is_demo(path: Path) -> bool:
+    """Whether ``path`` is a project an earlier demo wrote (the only kind it may replace)."""
+    import contextlib
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM fenceline_meta WHERE key = 'notice'").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return row is not None and row[0] == DEMO_NOTICE
 
 
 def _label_layers(path: Path, notice: str) -> None:
