@@ -153,6 +153,9 @@ def test_methods_state_denominators_caveat_and_inputs(demo_report: dict) -> None
     with fenceline.open(demo_report["project"]) as project:
         assert project.content_sha256() in text
     assert "GeoNames (geonames.org), CC BY" in text and "Natural Earth" in text
+    # the denominators as the metrics state them, and what they were computed from
+    assert "Denominator of m_per_facility_along_fence: fence_km.total" in text
+    assert "6,820 facilities" in text and "observations" in text
 
 
 def test_public_series_are_shown_with_sources(demo_report: dict) -> None:

@@ -657,6 +657,28 @@ def _series_charts() -> list[dict[str, str]]:
     ]
 
 
+def _provenance_lines(metrics: dict[str, Any]) -> list[str]:
+    """What the metrics say they were computed from, and the denominators they used."""
+    provenance = metrics.get("provenance") or {}
+    out = []
+    counts = provenance.get("counts") or {}
+    if counts:
+        out.append(
+            "Computed from "
+            + ", ".join(f"{_num(v, 0)} {k.replace('_', ' ')}" for k, v in counts.items())
+            + "."
+        )
+    if provenance.get("border_length_km") is not None:
+        out.append(f"Border line length: {_num(provenance['border_length_km'], 1)} km.")
+    if provenance.get("lengths"):
+        out.append(f"Lengths: {provenance['lengths']}.")
+    for name, text in ((metrics.get("total") or {}).get("denominators") or {}).items():
+        out.append(f"Denominator of {name}: {text}.")
+    if provenance.get("fenceline_version"):
+        out.append(f"fenceline {provenance['fenceline_version']}.")
+    return out
+
+
 def _inputs(data: ReportData) -> list[tuple[str, str]]:
     from fenceline.data import data_path
 
@@ -807,6 +829,7 @@ def render_html(data: ReportData, at: dt.date, since: dt.date | None) -> str:
         definitions=DEFINITIONS,
         border_text=border_text,
         params=json.dumps(params, sort_keys=True),
+        provenance=_provenance_lines(metrics),
         inputs=_inputs(data),
         attributions=attributions,
         leaflet_css=_leaflet_css(),
