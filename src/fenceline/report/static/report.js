@@ -115,6 +115,18 @@
       event.preventDefault();
     });
   });
+  // at the overview scale thousands of facilities would hide the fences: draw them smaller
+  function sizeFacilities() {
+    var small = map.getZoom() < 10;
+    ["at", "since"].forEach(function (epoch) {
+      epochs[epoch].getLayers()[1].eachLayer(function (marker) {
+        var isNew = marker.feature.properties.change === "new";
+        marker.setRadius(small ? (isNew ? 1.2 : 2) : (isNew ? 2.5 : 3.5));
+      });
+    });
+  }
+  map.on("zoomend", sizeFacilities);
+  sizeFacilities();
   L.control.scale({ imperial: false }).addTo(map);
   mapEl.setAttribute("data-features-drawn", String(drawn));
   mapEl.setAttribute("data-epoch", current);
