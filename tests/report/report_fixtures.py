@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def small_project(path: Path, *, facilities: bool, observed: list[str]) -> Path:
-    """A tiny project on the bundled border: one fence (and optionally one facility)."""
+def small_project(
+    path: Path, *, facilities: bool, observed: list[str], undated: bool = False
+) -> Path:
+    """A tiny project on the bundled border: one fence (and optionally one facility).
+
+    ``undated`` adds a second facility that no observation dates.
+    """
     import geopandas as gpd
     import pandas as pd
     import shapely
@@ -46,11 +51,14 @@ def small_project(path: Path, *, facilities: bool, observed: list[str]) -> Path:
             )
             rows = [("f1", day, "present") for day in observed]
             if facilities:
+                ids = ["p1", "p2"] if undated else ["p1"]
                 tx.upsert_features(
                     "facilities",
                     gpd.GeoDataFrame(
-                        {"id": ["p1"], "kind": ["guard_post"]},
-                        geometry=[fence.interpolate(0.5, normalized=True)],
+                        {"id": ids, "kind": ["guard_post"] * len(ids)},
+                        geometry=[fence.interpolate(f, normalized=True) for f in (0.5, 0.7)][
+                            : len(ids)
+                        ],
                         crs="EPSG:4326",
                     ),
                 )

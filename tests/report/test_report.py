@@ -303,3 +303,16 @@ def test_report_on_a_project_without_areas(tmp_path: Path) -> None:
     assert list(rows)[-1] == "Total"
     assert rows["Total"][0] == _fmt(metrics["total"]["border_km"], 1)
     assert "No baseline date was given" in _text(result.html)
+
+
+def test_report_names_undated_features(tmp_path: Path) -> None:
+    project = small_project(
+        tmp_path / "p.gpkg", facilities=True, observed=["2019-01-10", "2023-01-10"], undated=True
+    )
+    with fenceline.open(project) as p:
+        metrics = p.metrics(at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1))
+    assert metrics["total"]["undated"]["facilities"] == 1
+    result = write_report(
+        project, tmp_path / "out", at=dt.date(2023, 6, 1), since=dt.date(2020, 1, 1), pdf=False
+    )
+    assert "0 fences and 1 facility have no dated observation" in _text(result.html)

@@ -275,6 +275,13 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _count(n: Any, noun: str) -> str:
+    """``3 fences``, ``1 facility``: a count with its noun, singular or plural."""
+    n = int(n or 0)
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n:,} {noun if n == 1 else plural}"
+
+
 def _km(value: Any) -> str:
     """A length in a sentence: whole km, or one decimal below 10 km."""
     if value is None:
@@ -445,6 +452,26 @@ def _missing(data: ReportData, total: dict[str, Any], at: str, since: str | None
     if data.n_observations == 0:
         out.append(
             "The project has no observations: no feature can be dated, so nothing is counted as present."
+        )
+    undated = total.get("undated") or {}
+    if undated.get("fences") or undated.get("facilities"):
+        out.append(
+            f"{_count(undated.get('fences'), 'fence')} and {_count(undated.get('facilities'), 'facility')} "
+            "have no dated observation: they are counted on neither date (give them first_seen dates or "
+            "observations)."
+        )
+    unsure = total.get("uncertain_at") or {}
+    if unsure.get("fence_km") or unsure.get("facilities"):
+        out.append(
+            f"{_km(unsure.get('fence_km', 0))} km of fence and {_count(unsure.get('facilities'), 'facility')} may "
+            f"or may not have stood on {at} (seen only after it, or removed around it): they are not counted as "
+            "present on it."
+        )
+    outside = total.get("outside_corridor") or {}
+    if outside.get("fences") or outside.get("facilities"):
+        out.append(
+            f"{_count(outside.get('fences'), 'fence')} and {_count(outside.get('facilities'), 'facility')} lie "
+            "outside the corridor on the monitored side of the border and are not counted."
         )
     return out
 
