@@ -115,7 +115,8 @@ class BorderReference:
         # exact part offsets, so that a part's chainage starts where the previous one ends
         self.length_km = total
         self.segments = shapely.linestrings(
-            np.stack([self.seg_a, self.seg_b], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(self.seg_a)), 2)
+            np.stack([self.seg_a, self.seg_b], axis=1).reshape(-1, 2),
+            indices=np.repeat(np.arange(len(self.seg_a)), 2),
         )
         self._tree = shapely.STRtree(self.segments)
         self.parts_planar = [shapely.LineString(self.to_planar(c)) for c in coords]
@@ -142,7 +143,9 @@ class BorderReference:
         return shapely.transform(np.asarray(geoms, dtype=object), self.to_lonlat)
 
     # --- linear referencing -----------------------------------------------------------
-    def locate(self, xy: FloatArray) -> tuple[FloatArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
+    def locate(
+        self, xy: FloatArray
+    ) -> tuple[FloatArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
         """Nearest border point of each planar point.
 
         Returns chainage (km), the border part, the planar distance (m) and whether the point
@@ -173,8 +176,18 @@ class BorderReference:
 
     def point_at(self, chainage_km: float) -> FloatArray:
         """Planar coordinates of the border point at a chainage."""
-        seg = int(np.clip(np.searchsorted(self.seg_start_km, chainage_km, side="right") - 1, 0, len(self.seg_km) - 1))
-        t = 0.0 if self.seg_km[seg] == 0 else (chainage_km - self.seg_start_km[seg]) / self.seg_km[seg]
+        seg = int(
+            np.clip(
+                np.searchsorted(self.seg_start_km, chainage_km, side="right") - 1,
+                0,
+                len(self.seg_km) - 1,
+            )
+        )
+        t = (
+            0.0
+            if self.seg_km[seg] == 0
+            else (chainage_km - self.seg_start_km[seg]) / self.seg_km[seg]
+        )
         t = min(max(t, 0.0), 1.0)
         return self.seg_a[seg] + t * (self.seg_b[seg] - self.seg_a[seg])
 
@@ -192,7 +205,9 @@ class BorderReference:
             out.append((index, shapely.LineString(pts)))
         return out
 
-    def corridor(self, width_m: float, from_km: float = 0.0, to_km: float | None = None) -> shapely.Geometry:
+    def corridor(
+        self, width_m: float, from_km: float = 0.0, to_km: float | None = None
+    ) -> shapely.Geometry:
         """The band of ``width_m`` on the monitored side along a chainage range (planar)."""
         to_km = self.length_km if to_km is None else to_km
         polys = []
@@ -232,4 +247,6 @@ class BorderReference:
 
     def lines_for_intervals(self, start: FloatArray, end: FloatArray) -> list[shapely.LineString]:
         """Planar border lines for a set of chainage intervals."""
-        return [line for lo, hi in zip(start, end, strict=True) for _, line in self.substring(lo, hi)]
+        return [
+            line for lo, hi in zip(start, end, strict=True) for _, line in self.substring(lo, hi)
+        ]
