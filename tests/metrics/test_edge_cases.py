@@ -166,3 +166,19 @@ def test_timeline_bounds_bracket_the_uncertain_interval() -> None:
     assert rows["2020-04-01"]["fence_km"]["upper"] == pytest.approx(2.0, rel=2e-3)
     assert rows["2021-04-01"]["fenced_border_km"]["lower"] == pytest.approx(2.0, abs=2e-3)
     assert len(step_dates(*[__import__("datetime").date(y, 1, 1) for y in (2018, 2024)])) == 73
+
+
+def test_corridor_across_a_junction_of_parts_does_not_bridge_the_gap() -> None:
+    """A chainage range spanning two disjoint parts: one band per part, no band along the
+    gap between the end of the first part and the start of the second (a past bug)."""
+    from fenceline.geo import BorderReference
+
+    second = walk(LON + 0.2, LAT + 0.1, 90.0, 5.0, 5)
+    ref = BorderReference([BORDER, second], ["left", "right"])
+    corridor = ref.corridor(1000.0, 8.0, 12.0)
+    assert len(shapely.get_parts(corridor)) == 2
+    # 4 km of border, 1 km wide, to the working projection's scale (well under 0.1 %)
+    assert corridor.area == pytest.approx(4.0e6, rel=1e-3)
+    assert corridor.area == pytest.approx(
+        ref.corridor(1000.0, 8.0, 10.0).area + ref.corridor(1000.0, 10.0, 12.0).area, rel=1e-9
+    )

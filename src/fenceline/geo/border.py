@@ -174,14 +174,19 @@ class BorderReference:
         """Chainage (km) of the border point nearest to each planar point."""
         return self.locate(xy)[0]
 
-    def point_at(self, chainage_km: float) -> FloatArray:
-        """Planar coordinates of the border point at a chainage."""
-        seg = int(
-            np.clip(
-                np.searchsorted(self.seg_start_km, chainage_km, side="right") - 1,
-                0,
-                len(self.seg_km) - 1,
-            )
+    def point_at(self, chainage_km: float, part: int | None = None) -> FloatArray:
+        """Planar coordinates of the border point at a chainage.
+
+        ``part`` restricts the search to one border part: where one part ends and the next
+        begins, the same chainage is both the end of the first and the start of the second.
+        """
+        lo, hi = 0, len(self.seg_km)
+        if part is not None:
+            members = np.flatnonzero(self.seg_part == part)
+            lo, hi = int(members[0]), int(members[-1]) + 1
+        starts = self.seg_start_km[lo:hi]
+        seg = lo + int(
+            np.clip(np.searchsorted(starts, chainage_km, side="right") - 1, 0, hi - lo - 1)
         )
         t = (
             0.0
@@ -198,10 +203,16 @@ class BorderReference:
             a, b = max(from_km, lo), min(to_km, hi)
             if b <= a:
                 continue
+            # border vertices strictly inside (a, b), with 1 µm to spare: chainage sums carry
+            # ~1e-12 km of rounding, and a vertex repeated at the ends would make a
+            # degenerate first or last segment (and a skewed flat end of the corridor)
+            eps = 1e-9
             inside = np.flatnonzero(
-                (self.seg_part == index) & (self.seg_start_km > a) & (self.seg_start_km < b)
+                (self.seg_part == index)
+                & (self.seg_start_km > a + eps)
+                & (self.seg_start_km < b - eps)
             )
-            pts = [self.point_at(a), *self.seg_a[inside], self.point_at(b)]
+            pts = [self.point_at(a, index), *self.seg_a[inside], self.point_at(b, index)]
             out.append((index, shapely.LineString(pts)))
         return out
 
