@@ -241,12 +241,14 @@ def _prepare(cur: Any, proj: str, corridor_m: float) -> None:
         UNION ALL
         SELECT 1, '(whole border)', NULL, 0, (SELECT sum(km) FROM bseg)
         WHERE NOT EXISTS (SELECT 1 FROM area)""",
-        # corridor along a chainage range: single-sided flat-ended buffer of each part
-        f"""CREATE TABLE band AS
-        SELECT key, ST_MakeValid(ST_Union(ST_Buffer(line, {w},
-                 CASE WHEN side = 'right' THEN 'side=right endcap=flat quad_segs=4'
-                      ELSE 'side=left endcap=flat quad_segs=4' END))) AS geom
-        FROM (
+        # corridor along a chainage range: the faces of each part's two-sided flat-ended
+        # buffer, split by the part's line (extended by 2 widths + 1 m past its ends, to leave
+        # the buffer even where an end lies within a meander's buffer), on the monitored side
+        """CREATE FUNCTION beyond(p geometry, q geometry, d float8) RETURNS geometry AS $$
+          SELECT ST_MakePoint(ST_X(p) + (ST_X(p) - ST_X(q)) / ST_Distance(p, q) * d,
+                              ST_Y(p) + (ST_Y(p) - ST_Y(q)) / ST_Distance(p, q) * d)
+        $$ LANGUAGE sql IMMUTABLE""",
+        """CREATE TABLE band_line AS
           SELECT r.key, s.part, s.side,
                  ST_MakeLine(ST_LineSubstring(s.pgeom, greatest(0, (r.lo - s.start_km) / s.km),
                                               least(1, (r.hi - s.start_km) / s.km))
@@ -255,8 +257,28 @@ def _prepare(cur: Any, proj: str, corridor_m: float) -> None:
                 UNION ALL SELECT 0, 0, sum(km) FROM bseg) AS r
           JOIN bseg AS s ON s.km > 0 AND least(s.start_km + s.km, r.hi)
                                 - greatest(s.start_km, r.lo) > 1e-9  -- pieces over 1 µm
-          GROUP BY r.key, s.part, s.side
-        ) AS lines GROUP BY key""",
+          GROUP BY r.key, s.part, s.side""",
+        f"""CREATE TABLE band AS
+        WITH faces AS (
+          SELECT key, side, line, d.geom AS face, ST_PointOnSurface(d.geom) AS inside
+          FROM band_line,
+          LATERAL ST_Dump(ST_Split(
+            ST_Buffer(line, {w}, 'endcap=flat quad_segs=4'),
+            ST_AddPoint(
+              ST_AddPoint(line, beyond(ST_StartPoint(line), ST_PointN(line, 2), {2 * w + 1}), 0),
+              beyond(ST_EndPoint(line), ST_PointN(line, -2), {2 * w + 1})))) AS d),
+        sided AS (
+          SELECT f.key, f.side, f.face, nearest.turn
+          FROM faces AS f, LATERAL (
+            SELECT (ST_X(ST_EndPoint(g.geom)) - ST_X(ST_StartPoint(g.geom)))
+                     * (ST_Y(f.inside) - ST_Y(ST_StartPoint(g.geom)))
+                 - (ST_Y(ST_EndPoint(g.geom)) - ST_Y(ST_StartPoint(g.geom)))
+                     * (ST_X(f.inside) - ST_X(ST_StartPoint(g.geom))) AS turn
+            FROM ST_DumpSegments(f.line) AS g
+            ORDER BY ST_Distance(g.geom, f.inside) LIMIT 1) AS nearest)
+        SELECT key, ST_MakeValid(ST_Union(face)) AS geom FROM sided
+        WHERE (side = 'right' AND turn < 0) OR (side <> 'right' AND turn > 0)
+        GROUP BY key""",
         """CREATE TABLE corridor AS
         SELECT r.rid, CASE WHEN r.polygon IS NULL THEN b.geom
                            ELSE ST_Intersection((SELECT geom FROM band WHERE key = 0), r.polygon)
@@ -616,13 +638,25 @@ def _assessable(cur: Any, out: dict[int, dict[str, Any]], proj: str, t: int, s: 
 
 
 def timeline(
-    conn: Any, proj: str, dates: list[dt.date], corridor_m: float = 3000.0
+    conn: Any,
+    proj: str,
+    dates: list[dt.date],
+    corridor_m: float = 3000.0,
+    prepared: bool = False,
 ) -> list[dict[str, Any]]:
     """Fence km, fenced border km and facilities of the total region at each date, lower
-    (certainly present) and upper (present or uncertain) bounds."""
+    (certainly present) and upper (present or uncertain) bounds.
+
+    ``prepared``: :func:`compute` has just run on the same connection with the same
+    projection and corridor, so the clipped features can be reused.
+    """
     days = ", ".join(f"({_days(d)})" for d in dates)
     with conn.cursor() as cur:
-        _prepare(cur, proj, corridor_m)
+        if prepared:
+            cur.execute(f"SET search_path = {WORK}, {INPUT}, public")
+            cur.execute("DROP TABLE IF EXISTS step, step_fence")
+        else:
+            _prepare(cur, proj, corridor_m)
         cur.execute(f"CREATE TABLE step AS SELECT d FROM (VALUES {days}) AS v(d)")
         fence_status = _status("f", "st.d")
         cur.execute(
