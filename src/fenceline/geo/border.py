@@ -96,14 +96,13 @@ def one_side_band(line: shapely.LineString, width_m: float, side: str) -> shapel
         return shapely.Polygon()
     inside = shapely.get_coordinates(shapely.point_on_surface(faces))
     a, b = coords[:-1], coords[1:]
-    ab = b - a
-    ap = inside[:, None, :] - a[None, :, :]
-    denom = np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-24)
-    t = np.clip(np.einsum("kij,ij->ki", ap, ab) / denom, 0.0, 1.0)
-    foot = a[None] + t[..., None] * ab[None]
-    nearest = np.argmin(np.hypot(*(inside[:, None, :] - foot).transpose(2, 0, 1)), axis=1)
-    rows = np.arange(len(faces))
-    cross = ab[nearest, 0] * ap[rows, nearest, 1] - ab[nearest, 1] * ap[rows, nearest, 0]
+    segments = shapely.linestrings(
+        np.stack([a, b], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(a)), 2)
+    )
+    _, nearest = shapely.STRtree(segments).query_nearest(shapely.points(inside), all_matches=False)
+    ab = b[nearest] - a[nearest]
+    ap = inside - a[nearest]
+    cross = ab[:, 0] * ap[:, 1] - ab[:, 1] * ap[:, 0]
     keep = (cross > 0) if side == "left" else (cross < 0)
     if not keep.any():
         return shapely.Polygon()
