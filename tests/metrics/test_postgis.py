@@ -34,17 +34,28 @@ REL, ABS = 1e-6, 2e-6
 
 @pytest.fixture(scope="module")
 def pg() -> Any:
+    """A database of its own for this test process (xdist workers and other test runs may
+    share the server), dropped at the end."""
     url = os.environ.get("FENCELINE_TEST_PG")
     if not url:
         skip_or_fail("FENCELINE_TEST_PG is not set (run scripts/start-postgis.sh)")
     from fenceline.metrics import postgis_reference
 
     try:
-        conn = postgis_reference.connect(url)
+        server = postgis_reference.connect(url)
     except Exception as exc:  # any connection failure: skip on a laptop, fail in CI
         skip_or_fail(f"cannot connect to {url}: {exc}")
+    from psycopg.conninfo import make_conninfo
+
+    name = f"fenceline_test_metrics_{os.getpid()}"
+    server.execute(f"DROP DATABASE IF EXISTS {name}")
+    server.execute(f"CREATE DATABASE {name}")
+    conn = postgis_reference.connect(make_conninfo(url, dbname=name))
+    conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     yield postgis_reference, conn
     conn.close()
+    server.execute(f"DROP DATABASE IF EXISTS {name}")
+    server.close()
 
 
 def mid_size_case(seed: int) -> Any:
