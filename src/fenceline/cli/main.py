@@ -13,6 +13,7 @@ import typer
 
 from fenceline import __version__
 from fenceline.cli import demo_commands, project_commands
+from fenceline.cli import imagery_commands
 from fenceline.errors import FencelineError
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 
 project_commands.register(app)
 demo_commands.register(app)
+imagery_commands.register(app)
 
 
 def _version(value: bool) -> None:

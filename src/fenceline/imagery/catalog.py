@@ -166,7 +166,7 @@ def add_image(
     image_id = image_id or f"img-{digest[:12]}"
     if len(images) and (images["id"] == image_id).any():
         raise ParameterError("--id", f"image id {image_id!r} is already used")
-    working = Path(working_dir) if working_dir else Path(f"{store.path}.imagery")
+    working = (Path(working_dir) if working_dir else Path(f"{store.path}.imagery")).resolve()
     made: Path | None = None
     cog_path = source
     if not is_cog(source):
@@ -247,7 +247,7 @@ def to_stac(images: gpd.GeoDataFrame) -> dict[str, Any]:
             properties["description"] = "SYNTHETIC image made by fenceline for tests"
         assets = {
             "original": {
-                "href": Path(str(row["path"])).as_uri(),
+                "href": Path(str(row["path"])).resolve().as_uri(),
                 "type": "image/tiff; application=geotiff",
                 "roles": ["data", "evidence"],
                 "file:checksum": "1220" + str(row.get("sha256")),
@@ -255,7 +255,7 @@ def to_stac(images: gpd.GeoDataFrame) -> dict[str, Any]:
         }
         if row.get("cog_path") and row.get("cog_path") != row.get("path"):
             assets["working_cog"] = {
-                "href": Path(str(row["cog_path"])).as_uri(),
+                "href": Path(str(row["cog_path"])).resolve().as_uri(),
                 "type": "image/tiff; application=geotiff; profile=cloud-optimized",
                 "roles": ["data"],
             }
