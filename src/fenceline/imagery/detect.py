@@ -220,7 +220,8 @@ def vectorise(
     Components are grown from pixels with ``|strength| >= 1`` into neighbours with
     ``|strength| >= 0.5`` (hysteresis). A component longer than ``min_line_m`` and at least
     ``elongation`` times longer than wide is a linear feature; otherwise a component of at
-    least ``min_area_m2`` no longer than ``max_structure_m`` is a structure.
+    least ``min_area_m2`` no longer than ``max_structure_m`` is a structure; a larger one is
+    traced as lines too (lines that meet at a crossing form such components).
     """
     ndimage = _ndimage()
     magnitude = np.abs(strength)
@@ -249,7 +250,11 @@ def vectorise(
         length_px = 4 * np.sqrt(eig[1])
         width_px = 4 * np.sqrt(eig[0])
         y0, x0 = sl[0].start, sl[1].start
-        if length_px * gsd_m >= min_line_m and length_px >= elongation * width_px:
+        length_m = length_px * gsd_m
+        # long and thin, or too big for a structure (lines joined at a crossing): trace lines
+        if length_m >= min_line_m and (
+            length_px >= elongation * width_px or length_m > max_structure_m
+        ):
             for line in skeleton_lines(component):
                 if line.length * gsd_m < min_line_m / 2:
                     continue
@@ -262,7 +267,7 @@ def vectorise(
                         "length_m": float(line.length * gsd_m),
                     }
                 )
-        elif length_px * gsd_m <= max_structure_m:
+        else:
             # the outline is the component's strong part, without the faint high-pass halo
             peak = float(np.abs(values).max())
             core = component & (np.abs(strength[sl]) >= max(1.0, 0.4 * peak))

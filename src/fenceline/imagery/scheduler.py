@@ -62,7 +62,7 @@ def _dask(fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float) -
     own = not isinstance(scheduler, Client)
     if own:
         try:
-            client = Client(scheduler, timeout=timeout, set_as_default=False)
+            client = Client(scheduler, timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise ParameterError("--scheduler", f"cannot reach Dask scheduler {scheduler} ({exc})") from None
     else:

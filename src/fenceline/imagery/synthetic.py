@@ -252,6 +252,7 @@ def make_pair(
     occupied = occupied.union(fence.buffer(8 * px_m)).union(strip.buffer(10 * px_m))
 
     cloud_field = np.zeros(shape, np.float32)
+    obscured = shapely.GeometryCollection()
     if nuisance in ("cloud", "all"):
         for _ in range(rng.integers(1, 3)):
             cx, cy = rng.uniform(0.2, 0.8, 2) * size
@@ -259,6 +260,7 @@ def make_pair(
             blob = _burn(shape, [shapely.Point(cx, cy).buffer(radius)]).astype(np.float32)
             cloud_field = np.maximum(cloud_field, ndimage.gaussian_filter(blob, radius / 3))
             occupied = occupied.union(shapely.Point(cx, cy).buffer(radius * 1.4))
+            obscured = obscured.union(shapely.Point(cx, cy).buffer(radius * 1.2))
 
     posts: list[tuple[shapely.Polygon, float]] = []
     n_posts = n_posts if n_posts is not None else max(4, int(size * size * gsd_m**2 / 10_000))
@@ -345,7 +347,8 @@ def make_pair(
         for b in removed
     ]
     for kind, line in (("new_fence", fence), ("new_patrol_strip", strip)):
-        clipped = line.intersection(box).difference(river)
+        # what lies under thick cloud cannot be seen: it is not in the truth
+        clipped = line.intersection(box).difference(river).difference(obscured)
         for part in getattr(clipped, "geoms", [clipped]):
             if part.length > 0:
                 records.append({"kind": kind, "size_m": part.length * gsd_m, "geometry": to_map(part)})
