@@ -31,7 +31,7 @@ def window_shift(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("scikit-image", "imagery") from None
     shift, _error, _phase = phase_cross_correlation(
-        high_pass(before, 15), high_pass(after, 15), upsample_factor=20, normalization=None
+        high_pass(before, 15), high_pass(after, 15), upsample_factor=10, normalization=None
     )
     return float(-shift[0]), float(-shift[1])
 

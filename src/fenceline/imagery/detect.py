@@ -17,7 +17,7 @@ downloaded at run time. Detectors find structures and linear infrastructure only
 >>> after[60:72, 40:52] = 200                      # a new 6 m x 6 m roof at 0.5 m
 >>> found = vectorise(ClassicalDetector().change(before, after), gsd_m=0.5)
 >>> [(c["kind"], round(c["area_m2"])) for c in found]
-[('new_structure', 35)]
+[('new_structure', 36)]
 """
 
 from __future__ import annotations
@@ -85,35 +85,30 @@ class ClassicalDetector(Detector):
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "k_sigma": self.k_sigma, "cloud_dn": self.cloud_dn}
 
-    def _cloud(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    def _cloud(self, grid_before: np.ndarray, grid_after: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """Cloud and haze: blocks (8 px) whose background brightened well above the tile's."""
         ndimage = _ndimage()
-        step = 4
-        h, w = before.shape
-        hh, ww = h // step * step, w // step * step
-        if hh == 0 or ww == 0:
-            return np.zeros(before.shape, bool)
-
-        def coarse(x: np.ndarray) -> np.ndarray:
-            blocks = x[:hh, :ww].reshape(hh // step, step, ww // step, step).mean(axis=(1, 3))
-            return ndimage.uniform_filter(blocks, 15, mode="reflect")
-
-        excess = coarse(after) - coarse(before)
+        excess = grid_after - grid_before
         excess -= np.median(excess)
-        cloud = ndimage.binary_dilation(excess > self.cloud_dn, iterations=4)
-        full = np.zeros(before.shape, bool)
-        full[:hh, :ww] = np.repeat(np.repeat(cloud, step, axis=0), step, axis=1)
-        return full
+        cloud = ndimage.binary_dilation(excess > self.cloud_dn, iterations=2)
+        if not cloud.any():
+            return np.zeros(shape, bool)
+        step = -(-shape[0] // grid_before.shape[0])
+        full = np.repeat(np.repeat(cloud, step, axis=0), step, axis=1)
+        return full[: shape[0], : shape[1]]
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         ndimage = _ndimage()
-        hb = before - robust_background(before)
-        ha = after - robust_background(after)
+        background_b, grid_b = robust_background(before, coarse=True)
+        background_a, grid_a = robust_background(after, coarse=True)
+        hb = before - background_b
+        ha = after - background_a
         diff = ndimage.uniform_filter(ha - hb, 3)
         sigma = max(robust_sigma(diff), 0.5)
         which = ndimage.uniform_filter(np.abs(ha) - np.abs(hb), 5)
         strength = np.abs(diff) / (self.k_sigma * sigma)
         strength = np.where(which >= 0, strength, -strength).astype(np.float32)
-        strength[self._cloud(before, after)] = 0
+        strength[self._cloud(grid_b, grid_a, before.shape)] = 0
         return strength
 
 

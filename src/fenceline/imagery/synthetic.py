@@ -257,12 +257,17 @@ def make_pair(
         for _ in range(rng.integers(1, 3)):
             cx, cy = rng.uniform(0.2, 0.8, 2) * size
             radius = rng.uniform(0.06, 0.12) * size
-            blob = _burn(shape, [shapely.Point(cx, cy).buffer(radius)]).astype(np.float32)
-            cloud_field = np.maximum(cloud_field, ndimage.gaussian_filter(blob, radius / 3))
+            rows = (np.arange(size, dtype=np.float32) - cy) ** 2
+            cols = (np.arange(size, dtype=np.float32) - cx) ** 2
+            distance = np.sqrt(rows[:, None] + cols[None, :])
+            soft_disk = 1 / (1 + np.exp(np.clip((distance - radius) / (radius / 5), -30, 30)))
+            cloud_field = np.maximum(cloud_field, soft_disk.astype(np.float32))
             occupied = occupied.union(shapely.Point(cx, cy).buffer(radius * 1.4))
             obscured = obscured.union(shapely.Point(cx, cy).buffer(radius * 1.2))
 
     posts: list[tuple[shapely.Polygon, float]] = []
+    placed: list[shapely.Polygon] = []  # posts with their spacing, checked as an array
+    shapely.prepare(occupied)
     n_posts = n_posts if n_posts is not None else max(4, int(size * size * gsd_m**2 / 10_000))
     inner = shapely.box(24, 24, size - 24, size - 24)
     for i in range(n_posts):
@@ -276,24 +281,37 @@ def make_pair(
             else:
                 cx, cy = rng.uniform(24, size - 24, 2)
             b = _square(cx, cy, side_m * px_m, rng.uniform(0, np.pi / 2))
-            if b.within(inner) and not b.intersects(occupied) and monitored[int(cy), int(cx)]:
+            if (
+                b.within(inner)
+                and monitored[int(cy), int(cx)]
+                and not b.intersects(occupied)
+                and not (placed and shapely.intersects(np.asarray(placed), b).any())
+            ):
                 posts.append((b, side_m))
-                occupied = occupied.union(b.buffer(10 * px_m))
+                placed.append(b.buffer(10 * px_m))
                 break
+
+    def paint(img: np.ndarray, geom, value, texture: float = 0.0, all_touched: bool = False) -> None:
+        """Burn one small geometry into ``img`` through a window around it (fast)."""
+        x0, y0, x1, y1 = geom.bounds
+        c0, r0 = max(0, int(x0) - 1), max(0, int(y0) - 1)
+        c1, r1 = min(size, int(np.ceil(x1)) + 1), min(size, int(np.ceil(y1)) + 1)
+        if c1 <= c0 or r1 <= r0:
+            return
+        local = shapely.affinity.translate(geom, -c0, -r0)
+        m = _burn((r1 - r0, c1 - c0), [local], all_touched)
+        window = img[r0:r1, c0:c1]
+        window[m] = value + texture * vegetation[r0:r1, c0:c1][m]
 
     def render(with_change: bool) -> np.ndarray:
         img = base.copy()
         for b in buildings if not with_change else buildings[n_removed:]:
-            m = _burn(shape, [b])
-            img[m] = 190 + 0.2 * vegetation[m]
-            shadow = _burn(shape, [shapely.affinity.translate(b, 3, 3).difference(b)])
-            img[shadow] = 45
+            paint(img, shapely.affinity.translate(b, 3, 3).difference(b), 45)
+            paint(img, b, 190, 0.2)
         if with_change:
             for b, _side in posts:
-                m = _burn(shape, [b])
-                shadow = _burn(shape, [shapely.affinity.translate(b, 2, 2).difference(b)])
-                img[shadow] = 40
-                img[m] = 205 + 0.2 * vegetation[m]
+                paint(img, shapely.affinity.translate(b, 2, 2).difference(b), 40)
+                paint(img, b, 205, 0.2)
             sm = _burn(shape, [strip_geom]) & ~river_mask
             img[sm] = 175 + 0.3 * vegetation[sm]
             fm = _burn(shape, [fence_geom], all_touched=True) & ~river_mask
