@@ -49,9 +49,22 @@ def median_shift(pairs: list[tuple[np.ndarray, np.ndarray]], max_px: float = 16)
 
 
 def apply_subpixel_shift(image: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """Resample ``image`` so that ``out[r, c] = image[r + dy, c + dx]`` (|dy|, |dx| < 1)."""
-    from scipy import ndimage
+    """Resample ``image`` so that ``out[r, c] = image[r + dy, c + dx]`` (0 <= dy, dx < 1).
 
+    Bilinear, from four shifted views (the last row and column repeat the edge).
+
+    >>> import numpy as np
+    >>> ramp = np.tile(np.arange(5, dtype=np.float32), (3, 1))
+    >>> apply_subpixel_shift(ramp, 0.0, 0.25)[0].tolist()
+    [0.25, 1.25, 2.25, 3.25, 4.0]
+    """
+    data = image.astype(np.float32, copy=False)
     if abs(dy) < 1e-3 and abs(dx) < 1e-3:
-        return image.astype(np.float32, copy=False)
-    return ndimage.shift(image.astype(np.float32, copy=False), (-dy, -dx), order=1, mode="nearest")
+        return data
+    if not (0 <= dy < 1 and 0 <= dx < 1):
+        raise ValueError("sub-pixel shifts must be in [0, 1)")
+    padded = np.pad(data, ((0, 1), (0, 1)), mode="edge")
+    h, w = data.shape
+    top = padded[:h, :w] * (1 - dx) + padded[:h, 1 : w + 1] * dx
+    bottom = padded[1 : h + 1, :w] * (1 - dx) + padded[1 : h + 1, 1 : w + 1] * dx
+    return top * (1 - dy) + bottom * dy

@@ -190,15 +190,12 @@ def detector_from_spec(spec: dict[str, Any]) -> Detector:
 
 
 def _polygon(component: np.ndarray) -> shapely.Geometry:
-    """Outline of a component mask in pixel coordinates of its bounding box."""
-    import rasterio.features
-
-    shapes = [
-        shapely.geometry.shape(g)
-        for g, v in rasterio.features.shapes(component.astype(np.uint8), mask=component)
-        if v
-    ]
-    return shapely.unary_union(shapes)
+    """Outline of a component (convex hull of its pixels' corners), in bbox pixel coordinates."""
+    rows, cols = np.nonzero(component)
+    corners = np.concatenate(
+        [np.column_stack([cols + dx, rows + dy]) for dx in (0, 1) for dy in (0, 1)]
+    ).astype(float)
+    return shapely.convex_hull(shapely.multipoints(corners))
 
 
 def vectorise(
