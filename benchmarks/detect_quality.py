@@ -92,7 +92,14 @@ def main() -> None:
                         found_n["ge4" if size_m >= 4 else "lt4"].append(hit)
                     else:
                         found_n["removed"].append(hit)
-                for key in ("struct_tp", "struct_n", "line_len", "line_found", "cand_len", "cand_ok"):
+                for key in (
+                    "struct_tp",
+                    "struct_n",
+                    "line_len",
+                    "line_found",
+                    "cand_len",
+                    "cand_ok",
+                ):
                     agg[key] += r[key]
                     totals[key] += r[key]
             for key, hits in found_n.items():
@@ -110,10 +117,15 @@ def main() -> None:
                 )
             )
     print("\nby nuisance type")
-    print(f"{'nuisance':16}{'recall>=4m':>11}{'recall 3m':>10}{'removed':>9}"
-          f"{'precision':>10}{'len recall':>11}{'len prec':>9}")
+    print(
+        f"{'nuisance':16}{'recall>=4m':>11}{'recall 3m':>10}{'removed':>9}"
+        f"{'precision':>10}{'len recall':>11}{'len prec':>9}"
+    )
     for row in rows:
-        print(f"{row[0]:16}" + "".join(f"{v:>{w}.2f}" for v, w in zip(row[1:], (11, 10, 9, 10, 11, 9), strict=True)))
+        print(
+            f"{row[0]:16}"
+            + "".join(f"{v:>{w}.2f}" for v, w in zip(row[1:], (11, 10, 9, 10, 11, 9), strict=True))
+        )
     print("\nnew structures by size (all nuisance types)")
     for size_m in sorted(by_size):
         hits = by_size[size_m]
@@ -123,12 +135,18 @@ def main() -> None:
     len_recall = totals["line_found"] / totals["line_len"]
     len_precision = totals["cand_ok"] / totals["cand_len"] if totals["cand_len"] else float("nan")
     print("\noverall")
-    print(f"  recall, new structures >= 4 m: {recall4:.3f}  (target >= 0.9: "
-          f"{'met' if recall4 >= 0.9 else 'MISSED'})")
-    print(f"  precision, structure candidates: {precision:.3f}  (target >= 0.7: "
-          f"{'met' if precision >= 0.7 else 'MISSED'})")
-    print(f"  length recall, new linear features within 5 m: {len_recall:.3f}  (target >= 0.8: "
-          f"{'met' if len_recall >= 0.8 else 'MISSED'})")
+    print(
+        f"  recall, new structures >= 4 m: {recall4:.3f}  (target >= 0.9: "
+        f"{'met' if recall4 >= 0.9 else 'MISSED'})"
+    )
+    print(
+        f"  precision, structure candidates: {precision:.3f}  (target >= 0.7: "
+        f"{'met' if precision >= 0.7 else 'MISSED'})"
+    )
+    print(
+        f"  length recall, new linear features within 5 m: {len_recall:.3f}  (target >= 0.8: "
+        f"{'met' if len_recall >= 0.8 else 'MISSED'})"
+    )
     print(f"  length precision, linear candidates within 5 m: {len_precision:.3f}")
 
 

@@ -72,9 +72,13 @@ def child(size: int, tmp: str) -> None:
 
     base = Path(tmp) / f"mem{size}"
     pair = SyntheticPair(
-        before=Path(f"{base}_before.tif"), after=Path(f"{base}_after.tif"),
-        truth_path=Path(f"{base}_truth.geojson"), truth=None,  # type: ignore[arg-type]
-        before_date=dt.date(2019, 6, 14), after_date=dt.date(2021, 9, 27), nuisance="all",
+        before=Path(f"{base}_before.tif"),
+        after=Path(f"{base}_after.tif"),
+        truth_path=Path(f"{base}_truth.geojson"),
+        truth=None,  # type: ignore[arg-type]
+        before_date=dt.date(2019, 6, 14),
+        after_date=dt.date(2021, 9, 27),
+        nuisance="all",
     )
     project = fresh_project(Path(tmp), pair, f"mem{size}")
     baseline = peak_rss_mb()
@@ -87,7 +91,10 @@ def memory_in_fresh_process(size: int, tmp: str) -> dict:
     env = dict(os.environ)
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(size), "--tmp", tmp],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -107,8 +114,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         size = args.size
-        print(f"SYNTHETIC scene {size}x{size} px at 0.5 m ({size * size / 1e6:.1f} MP per date), "
-              f"tiles 1024 px, {os.cpu_count()} CPUs")
+        print(
+            f"SYNTHETIC scene {size}x{size} px at 0.5 m ({size * size / 1e6:.1f} MP per date), "
+            f"tiles 1024 px, {os.cpu_count()} CPUs"
+        )
         pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
         mp = size * size / 1e6
         reads, detects = [], []
@@ -125,22 +134,30 @@ def main() -> None:
         read_rate = mp / statistics.median(reads)
         detect_rate = mp / statistics.median(detects)
         print(f"\nread only (both images):  {read_rate:8.1f} MP/s  (median of {args.repeat})")
-        print(f"detection (1 process):    {detect_rate:8.1f} MP/s  (median of {args.repeat}; "
-              f"{summary['candidates_added']} candidates, {summary['tiles']} tiles)")
+        print(
+            f"detection (1 process):    {detect_rate:8.1f} MP/s  (median of {args.repeat}; "
+            f"{summary['candidates_added']} candidates, {summary['tiles']} tiles)"
+        )
         ratio = detect_rate / read_rate
-        print(f"ratio detection / read:   {ratio:8.2f}   (target >= 0.5: "
-              f"{'met' if ratio >= 0.5 else 'MISSED'})")
+        print(
+            f"ratio detection / read:   {ratio:8.2f}   (target >= 0.5: "
+            f"{'met' if ratio >= 0.5 else 'MISSED'})"
+        )
 
         print("\npeak memory of one detection run (fresh process, 1 worker)")
         small = memory_in_fresh_process(size, tmp_dir)
         large = memory_in_fresh_process(size * 2, tmp_dir)
         for m in (small, large):
-            print(f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
-                  f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
-                  f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)")
+            print(
+                f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
+                f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
+                f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)"
+            )
         ratio_mem = large["peak_mb"] / small["peak_mb"]
-        print(f"  4x the pixels: peak x{ratio_mem:.2f} "
-              f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)")
+        print(
+            f"  4x the pixels: peak x{ratio_mem:.2f} "
+            f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)"
+        )
 
         if not args.no_dask:
             from distributed import LocalCluster
@@ -148,15 +165,24 @@ def main() -> None:
             print(f"\nDask LocalCluster on the {size}x{size} scene (1 thread per worker)")
             times = {}
             for n in (1, 2):
-                with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  silence_logs=40) as cluster:
+                with LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=40,
+                ) as cluster:
                     runs = []
                     for i in range(args.repeat):
                         run_project = fresh_project(tmp, pair, f"dask{n}-{i}")
                         start = time.perf_counter()
-                        detect_changes(run_project.store, "before", "after",
-                                       scheduler=cluster.scheduler_address)
+                        detect_changes(
+                            run_project.store,
+                            "before",
+                            "after",
+                            scheduler=cluster.scheduler_address,
+                        )
                         runs.append(time.perf_counter() - start)
                         run_project.close()
                 times[n] = statistics.median(runs)

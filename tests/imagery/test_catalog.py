@@ -24,8 +24,13 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     import os
 
     env = dict(os.environ, PYTHONPATH=str(Path(fenceline.__file__).parents[1]))
-    return subprocess.run([sys.executable, "-m", "fenceline", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "fenceline", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_register_records_evidence(project: fenceline.Project, pair) -> None:
@@ -102,12 +107,21 @@ def _dump(path: Path) -> list[str]:
 
 def test_bad_images_exit_2_and_project_unchanged(tmp_path: Path, cli_project: Path) -> None:
     transform = rasterio.Affine(0.5, 0, 433000, 0, -0.5, 4584000)
-    no_crs = write_geotiff(tmp_path / "nocrs.tif", np.zeros((64, 64), "uint8"),
-                           transform=transform, crs=None, cog=False)
+    no_crs = write_geotiff(
+        tmp_path / "nocrs.tif",
+        np.zeros((64, 64), "uint8"),
+        transform=transform,
+        crs=None,
+        cog=False,
+    )
     corrupt = tmp_path / "corrupt.tif"
     corrupt.write_bytes(b"II*\x00" + b"\x00garbage" * 50)
-    far = write_geotiff(tmp_path / "far.tif", np.full((64, 64), 100, "uint8"),
-                        transform=rasterio.Affine(0.5, 0, 300000, 0, -0.5, 4400000), cog=False)
+    far = write_geotiff(
+        tmp_path / "far.tif",
+        np.full((64, 64), 100, "uint8"),
+        transform=rasterio.Affine(0.5, 0, 300000, 0, -0.5, 4400000),
+        cog=False,
+    )
     before = _dump(cli_project)
     result = cli("images", "add", cli_project, no_crs, "--acquired", "2020-01-01")
     assert result.returncode == 2 and "no CRS" in result.stderr
@@ -118,7 +132,10 @@ def test_bad_images_exit_2_and_project_unchanged(tmp_path: Path, cli_project: Pa
     assert result.returncode == 2 and "not after" in result.stderr
     assert _dump(cli_project) == before
     # an image that does not overlap registers (it is evidence) but cannot be compared
-    assert cli("images", "add", cli_project, far, "--acquired", "2022-01-01", "--id", "far").returncode == 0
+    assert (
+        cli("images", "add", cli_project, far, "--acquired", "2022-01-01", "--id", "far").returncode
+        == 0
+    )
     middle = _dump(cli_project)
     result = cli("detect", cli_project, "--before", "before", "--after", "far")
     assert result.returncode == 2 and "does not overlap" in result.stderr

@@ -41,14 +41,20 @@ def test_finds_new_structures_and_lines(project: fenceline.Project, pair) -> Non
     truth = pair.truth
     posts = truth[(truth["kind"] == "new_structure") & (truth["size_m"] >= 4)]
     structures = cands[cands["kind"] == "new_structure"]
-    found = [shapely.intersects(structures.geometry.values, g.buffer(2)).any() for g in posts.geometry]
+    found = [
+        shapely.intersects(structures.geometry.values, g.buffer(2)).any() for g in posts.geometry
+    ]
     assert np.mean(found) >= 0.9
     hits = shapely.intersects(
         structures.geometry.values,
-        shapely.unary_union(truth[truth["kind"].str.endswith("structure")].geometry.buffer(2).values),
+        shapely.unary_union(
+            truth[truth["kind"].str.endswith("structure")].geometry.buffer(2).values
+        ),
     )
     assert hits.mean() >= 0.7
-    lines = shapely.unary_union(truth[truth["kind"].isin(["new_fence", "new_patrol_strip"])].geometry.values)
+    lines = shapely.unary_union(
+        truth[truth["kind"].isin(["new_fence", "new_patrol_strip"])].geometry.values
+    )
     linear = shapely.unary_union(cands[cands["kind"] == "new_linear"].geometry.values)
     assert lines.intersection(linear.buffer(5)).length / lines.length >= 0.8
     # provenance: both image ids and the tile window on every candidate
@@ -65,8 +71,15 @@ def test_interrupted_run_resumes_without_duplicates(tmp_path: Path, project, pai
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        detect_changes(project.store, "before", "after", workers=1, tile_size=384,
-                       flush_tiles=1, progress=interrupt)
+        detect_changes(
+            project.store,
+            "before",
+            "after",
+            workers=1,
+            tile_size=384,
+            flush_tiles=1,
+            progress=interrupt,
+        )
     partial = project.store.read_candidates()
     assert 0 < len(project.store.read_detect_tiles(partial["run_id"].iloc[0])) < 4
     summary = detect_changes(project.store, "before", "after", workers=1, tile_size=384)
@@ -114,11 +127,16 @@ def test_local_pool_matches_inline(tmp_path: Path, project, pair) -> None:
 def test_dask_cluster_matches_local(project: fenceline.Project) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=40,
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
     ) as cluster:
-        summary = detect_changes(project.store, "before", "after", scheduler=cluster.scheduler_address,
-                                 tile_size=384)
+        summary = detect_changes(
+            project.store, "before", "after", scheduler=cluster.scheduler_address, tile_size=384
+        )
     dask_ids = sorted(project.store.read_candidates()["id"])
     assert summary["tiles"] == 4 and len(dask_ids) > 0
     inline = detect_changes(project.store, "before", "after", workers=1, tile_size=384)
@@ -158,8 +176,11 @@ def onnx_difference_model(path: Path) -> Path:
     )
     four = _field(1, 1) * 0 + _field(2, 1) + _field(8, "four") + _field(4, struct.pack("<f", 4.0))
     graph = (
-        nodes + _field(2, "diff") + _field(5, four)
-        + _field(11, _tensor_info("before")) + _field(11, _tensor_info("after"))
+        nodes
+        + _field(2, "diff")
+        + _field(5, four)
+        + _field(11, _tensor_info("before"))
+        + _field(11, _tensor_info("after"))
         + _field(12, _tensor_info("out"))
     )
     model = _field(1, 8) + _field(2, "fenceline-test") + _field(7, graph) + _field(8, _field(2, 13))

@@ -42,13 +42,17 @@ def test_accept_makes_features_dated_by_the_images(queued: fenceline.Project) ->
     assert list(fences["id"]) == [f"det-{line['id']}"]
     obs = queued.observations.sort_values(["feature_id", "observed"])
     facility_obs = obs[obs["feature_id"] == f"det-{structure['id']}"]
-    assert list(zip(facility_obs["image_id"], facility_obs["observed"], facility_obs["state"], strict=True)) == [
+    assert list(
+        zip(facility_obs["image_id"], facility_obs["observed"], facility_obs["state"], strict=True)
+    ) == [
         ("before", "2019-06-14", "absent"),
         ("after", "2021-09-27", "present"),
     ]
     # the temporal model dates the feature from the two images
     days = np.array([np.datetime64(d, "D").astype(int) for d in facility_obs["observed"]])
-    timeline = Timeline.from_observations(1, np.zeros(2, int), days, np.array(facility_obs["state"]))
+    timeline = Timeline.from_observations(
+        1, np.zeros(2, int), days, np.array(facility_obs["state"])
+    )
     assert timeline.built_after[0] == days[0] and timeline.built_by[0] == days[1]
     decided = queued.store.read_candidates().set_index("id")
     assert decided.loc[structure["id"], "status"] == "accepted"

@@ -18,10 +18,12 @@ from fenceline.cli.common import (
 
 __all__ = ["register"]
 
-images_app = typer.Typer(help="Register images as evidence and list or export them.",
-                         no_args_is_help=True)
-review_app = typer.Typer(help="Review change-detection candidates: accept or reject them.",
-                         no_args_is_help=True)
+images_app = typer.Typer(
+    help="Register images as evidence and list or export them.", no_args_is_help=True
+)
+review_app = typer.Typer(
+    help="Review change-detection candidates: accept or reject them.", no_args_is_help=True
+)
 
 
 def _open(project: Path):
@@ -37,7 +39,9 @@ def images_add(
     acquired: Annotated[str, typer.Option(help="Acquisition date (YYYY-MM-DD).")],
     sensor: Annotated[str | None, typer.Option(help="Sensor or platform.")] = None,
     licence: Annotated[str | None, typer.Option(help="Licence of the image.")] = None,
-    image_id: Annotated[str | None, typer.Option("--id", help="Image id (default img-<sha256>).")] = None,
+    image_id: Annotated[
+        str | None, typer.Option("--id", help="Image id (default img-<sha256>).")
+    ] = None,
     analyst: AnalystOption = None,
 ) -> None:
     """Register an image as evidence (the file is hashed and never modified)."""
@@ -46,8 +50,15 @@ def images_add(
 
     date = parse_date_option("--acquired", acquired)
     with _open(project) as p:
-        record = add_image(p.store, file, acquired=date, sensor=sensor, licence=licence,
-                           image_id=image_id, analyst=resolve_analyst(analyst))
+        record = add_image(
+            p.store,
+            file,
+            acquired=date,
+            sensor=sensor,
+            licence=licence,
+            image_id=image_id,
+            analyst=resolve_analyst(analyst),
+        )
     console.print(
         f"registered {record['id']}: acquired {record['acquired']}, {record['gsd_m']:g} m, "
         f"{record['crs']}, sha256 {record['sha256'][:16]}…"
@@ -94,7 +105,9 @@ def detect(
     workers: Annotated[int | None, typer.Option(help="Local processes (default: CPUs).")] = None,
     tile_size: Annotated[int, typer.Option(help="Tile side in pixels.")] = 1024,
     detector: Annotated[str, typer.Option(help="classical or onnx.")] = "classical",
-    model: Annotated[Path | None, typer.Option(help="ONNX model file (with --detector onnx).")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="ONNX model file (with --detector onnx).")
+    ] = None,
     threshold: Annotated[float | None, typer.Option(help="Detector threshold.")] = None,
     analyst: AnalystOption = None,
 ) -> None:
@@ -116,8 +129,15 @@ def detect(
         raise ParameterError("--detector", "must be classical or onnx")
     with _open(project) as p, progress_bar("tiles") as update:
         summary = detect_changes(
-            p.store, before, after, area=area, detector=chosen, scheduler=scheduler,
-            workers=workers, tile_size=tile_size, analyst=resolve_analyst(analyst),
+            p.store,
+            before,
+            after,
+            area=area,
+            detector=chosen,
+            scheduler=scheduler,
+            workers=workers,
+            tile_size=tile_size,
+            analyst=resolve_analyst(analyst),
             progress=update,
         )
     dy, dx = summary["shift_px"]
@@ -141,11 +161,16 @@ def review_list(
     from fenceline.imagery.review import list_candidates
 
     with _open(project) as p:
-        frame = list_candidates(p.store, status=None if status == "all" else status,
-                                min_score=min_score)
+        frame = list_candidates(
+            p.store, status=None if status == "all" else status, min_score=min_score
+        )
     for _, row in frame.head(limit).iterrows():
         c = row.geometry.centroid
-        size = f"{row['area_m2']:.0f} m²" if row["kind"].endswith("structure") else f"{row['length_m']:.0f} m"
+        size = (
+            f"{row['area_m2']:.0f} m²"
+            if row["kind"].endswith("structure")
+            else f"{row['length_m']:.0f} m"
+        )
         console.print(
             f"{row['id']}\t{row['kind']}\t{row['score']:.2f}\t{size}\t{c.y:.5f},{c.x:.5f}\t"
             f"{row['before_image']}→{row['after_image']}\ttile {row['window']}\t{row['status']}",
@@ -158,8 +183,12 @@ def review_list(
 def review_accept(
     project: ProjectArgument,
     ids: Annotated[list[str] | None, typer.Argument(help="Candidate ids.")] = None,
-    min_score: Annotated[float | None, typer.Option(help="All pending with at least this score.")] = None,
-    facility_kind: Annotated[str, typer.Option(help="Kind of facility for structures.")] = "guard_post",
+    min_score: Annotated[
+        float | None, typer.Option(help="All pending with at least this score.")
+    ] = None,
+    facility_kind: Annotated[
+        str, typer.Option(help="Kind of facility for structures.")
+    ] = "guard_post",
     fence_kind: Annotated[str, typer.Option(help="Kind of fence for linear features.")] = "fence",
     fence_layer: Annotated[str, typer.Option(help="Layer of fence for linear features.")] = "other",
     analyst: AnalystOption = None,
@@ -169,9 +198,15 @@ def review_accept(
     from fenceline.settings import resolve_analyst
 
     with _open(project) as p:
-        counts = accept(p.store, ids or None, min_score=min_score, facility_kind=facility_kind,
-                        fence_kind=fence_kind, fence_layer=fence_layer,
-                        analyst=resolve_analyst(analyst))
+        counts = accept(
+            p.store,
+            ids or None,
+            min_score=min_score,
+            facility_kind=facility_kind,
+            fence_kind=fence_kind,
+            fence_layer=fence_layer,
+            analyst=resolve_analyst(analyst),
+        )
     console.print(f"accepted {counts['accepted']} candidate(s)")
 
 
@@ -179,7 +214,9 @@ def review_accept(
 def review_reject(
     project: ProjectArgument,
     ids: Annotated[list[str] | None, typer.Argument(help="Candidate ids.")] = None,
-    max_score: Annotated[float | None, typer.Option(help="All pending with at most this score.")] = None,
+    max_score: Annotated[
+        float | None, typer.Option(help="All pending with at most this score.")
+    ] = None,
     analyst: AnalystOption = None,
 ) -> None:
     """Reject candidates."""
@@ -209,7 +246,9 @@ def review_export(
 def review_import(
     project: ProjectArgument,
     file: Annotated[Path, typer.Argument(help="The exported file with decisions filled in.")],
-    facility_kind: Annotated[str, typer.Option(help="Kind of facility for structures.")] = "guard_post",
+    facility_kind: Annotated[
+        str, typer.Option(help="Kind of facility for structures.")
+    ] = "guard_post",
     fence_kind: Annotated[str, typer.Option(help="Kind of fence for linear features.")] = "fence",
     analyst: AnalystOption = None,
 ) -> None:
@@ -218,8 +257,13 @@ def review_import(
     from fenceline.settings import resolve_analyst
 
     with _open(project) as p:
-        counts = import_decisions(p.store, file, analyst=resolve_analyst(analyst),
-                                  facility_kind=facility_kind, fence_kind=fence_kind)
+        counts = import_decisions(
+            p.store,
+            file,
+            analyst=resolve_analyst(analyst),
+            facility_kind=facility_kind,
+            fence_kind=fence_kind,
+        )
     console.print(f"accepted {counts['accepted']}, rejected {counts['rejected']} candidate(s)")
 
 

@@ -103,7 +103,9 @@ def inspect_image(path: str | os.PathLike[str]) -> ImageInfo:
             )
             polygons = [
                 shapely.geometry.shape(geom)
-                for geom, value in rasterio.features.shapes(mask, mask=mask > 0, transform=transform)
+                for geom, value in rasterio.features.shapes(
+                    mask, mask=mask > 0, transform=transform
+                )
                 if value > 0
             ]
             if not polygons:

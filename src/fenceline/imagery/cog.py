@@ -33,7 +33,11 @@ def _rasterio():
 def rasterio_env(**options: Any) -> Any:
     """A ``rasterio.Env`` with a bounded GDAL block cache, so memory follows the tile size."""
     rasterio = _rasterio()
-    settings: dict[str, Any] = {"GDAL_CACHEMAX": 64, "GDAL_NUM_THREADS": "1", "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE"}
+    settings: dict[str, Any] = {
+        "GDAL_CACHEMAX": 64,
+        "GDAL_NUM_THREADS": "1",
+        "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
+    }
     settings.update(options)
     return rasterio.Env(**settings)
 
@@ -56,7 +60,13 @@ def make_cog(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     with rasterio_env(), rasterio.open(source) as src:
-        rio_copy(src, partial, driver="COG", compress="DEFLATE", blocksize=512,
-                 overview_resampling="average")
+        rio_copy(
+            src,
+            partial,
+            driver="COG",
+            compress="DEFLATE",
+            blocksize=512,
+            overview_resampling="average",
+        )
     os.replace(partial, target)
     return target

@@ -36,7 +36,9 @@ def window_shift(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     return float(-shift[0]), float(-shift[1])
 
 
-def median_shift(pairs: list[tuple[np.ndarray, np.ndarray]], max_px: float = 16) -> tuple[float, float]:
+def median_shift(
+    pairs: list[tuple[np.ndarray, np.ndarray]], max_px: float = 16
+) -> tuple[float, float]:
     """Median of the per-window shifts (windows that disagree wildly are ignored)."""
     shifts = np.array([window_shift(b, a) for b, a in pairs], dtype=float)
     if len(shifts) == 0:

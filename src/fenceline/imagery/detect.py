@@ -85,7 +85,9 @@ class ClassicalDetector(Detector):
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "k_sigma": self.k_sigma, "cloud_dn": self.cloud_dn}
 
-    def _cloud(self, grid_before: np.ndarray, grid_after: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    def _cloud(
+        self, grid_before: np.ndarray, grid_after: np.ndarray, shape: tuple[int, int]
+    ) -> np.ndarray:
         """Cloud and haze: blocks (8 px) whose background brightened well above the tile's."""
         ndimage = _ndimage()
         excess = grid_after - grid_before

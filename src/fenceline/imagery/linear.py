@@ -59,13 +59,14 @@ def skeleton_lines(
     for _round in range(3):
         if len(parts) < 2:
             break
-        ends = np.array(
-            [c for p in parts for c in (p.coords[0], p.coords[-1])], dtype=float
-        ).round(3)
+        ends = np.array([c for p in parts for c in (p.coords[0], p.coords[-1])], dtype=float).round(
+            3
+        )
         _, inverse, counts = np.unique(ends, axis=0, return_inverse=True, return_counts=True)
         degree = counts[inverse.ravel()].reshape(-1, 2)
         keep = [
-            p for p, d in zip(parts, degree, strict=True)
+            p
+            for p, d in zip(parts, degree, strict=True)
             if p.length >= spur_px or (d[0] > 1 and d[1] > 1)
         ]
         if len(keep) == len(parts):

@@ -114,13 +114,11 @@ def _read(path: str, col: int, row: int, width: int, height: int) -> np.ndarray:
 
 def run_tile(job: TileJob) -> TileResult:
     """Detect change in one tile (runs in a worker)."""
-    rasterio = _rasterio()
+    _rasterio()
     col, row, width, height = job.tile.read
     with rasterio_env():
         before = _read(job.before_path, col, row, width, height)
-        after = _read(
-            job.after_path, col + job.offset[1], row + job.offset[0], width, height
-        )
+        after = _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
     after = apply_subpixel_shift(after, *job.subpixel) * job.gain
     detector = detector_from_spec(job.detector)
     found = vectorise(detector.change(before, after), gsd_m=job.gsd_m)
@@ -141,8 +139,10 @@ def run_tile(job: TileJob) -> TileResult:
             mapped = shapely.transform(
                 part,
                 lambda xy: np.column_stack(
-                    [a * (xy[:, 0] + col) + b * (xy[:, 1] + row) + c,
-                     d * (xy[:, 0] + col) + e * (xy[:, 1] + row) + f]
+                    [
+                        a * (xy[:, 0] + col) + b * (xy[:, 1] + row) + c,
+                        d * (xy[:, 0] + col) + e * (xy[:, 1] + row) + f,
+                    ]
                 ),
             )
             record = dict(item)
@@ -201,7 +201,7 @@ def plan(
     samples: int = 9,
 ) -> Plan:
     """Check the pair, co-register it, estimate the gain, and cut the tiles."""
-    rasterio = _rasterio()
+    _rasterio()
     from pyproj import Transformer
     from rasterio.windows import from_bounds
 
@@ -212,12 +212,15 @@ def plan(
     with rasterio_env(), _open(before) as bds, _open(after) as ads:
         if bds.crs != ads.crs:
             raise InputError(
-                str(after["path"]), f"CRS {ads.crs} differs from the before image's {bds.crs}; "
-                "warp one onto the other first", field="crs",
+                str(after["path"]),
+                f"CRS {ads.crs} differs from the before image's {bds.crs}; "
+                "warp one onto the other first",
+                field="crs",
             )
         if not math.isclose(abs(bds.transform.a), abs(ads.transform.a), rel_tol=0.01):
             raise InputError(
-                str(after["path"]), "ground sample distance differs from the before image's",
+                str(after["path"]),
+                "ground sample distance differs from the before image's",
                 field="gsd_m",
             )
         left = max(bds.bounds.left, ads.bounds.left)
@@ -245,9 +248,9 @@ def plan(
             if region.is_empty:
                 raise ParameterError("--area", f"area {area!r} does not overlap the images")
         window = from_bounds(*region.bounds, transform=bds.transform)
-        c0, r0 = int(math.floor(window.col_off)), int(math.floor(window.row_off))
-        c1 = int(math.ceil(window.col_off + window.width))
-        r1 = int(math.ceil(window.row_off + window.height))
+        c0, r0 = math.floor(window.col_off), math.floor(window.row_off)
+        c1 = math.ceil(window.col_off + window.width)
+        r1 = math.ceil(window.row_off + window.height)
         # after-image pixel of a before-image pixel, from the geotransforms
         grid_dx = (bds.transform.c - ads.transform.c) / ads.transform.a
         grid_dy = (bds.transform.f - ads.transform.f) / ads.transform.e
@@ -255,7 +258,7 @@ def plan(
         chip = int(min(256, (c1 - c0) // 2, (r1 - r0) // 2))
         pairs = []
         if chip >= 64:
-            n = max(1, int(round(math.sqrt(samples))))
+            n = max(1, round(math.sqrt(samples)))
             for fy in np.linspace(0.15, 0.85, n):
                 for fx in np.linspace(0.15, 0.85, n):
                     col = int(c0 + fx * (c1 - c0) - chip / 2)
@@ -266,20 +269,34 @@ def plan(
         dy, dx = median_shift(pairs) if pairs else (0.0, 0.0)
         gain = estimate_gain([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else 1.0
         total_dy, total_dx = round(grid_dy) + dy, round(grid_dx) + dx
-        offset = (int(math.floor(total_dy)), int(math.floor(total_dx)))
+        offset = (math.floor(total_dy), math.floor(total_dx))
         subpixel = (total_dy - offset[0], total_dx - offset[1])
         tiles = tile_grid(
-            bds.width, bds.height, size=tile_size, overlap=overlap,
-            col_range=(c0, c1), row_range=(r0, r1),
+            bds.width,
+            bds.height,
+            size=tile_size,
+            overlap=overlap,
+            col_range=(c0, c1),
+            row_range=(r0, r1),
         )
         if area_geom is not None:
             inverse = ~bds.transform
             pixel_area = shapely.transform(
                 area_geom, lambda xy: np.column_stack(inverse @ (xy[:, 0], xy[:, 1]))
             )
-            boxes = shapely.box(*np.array([[t.core[0], t.core[1], t.core[0] + t.core[2],
-                                            t.core[1] + t.core[3]] for t in tiles]).T)
-            tiles = [t for t, hit in zip(tiles, shapely.intersects(boxes, pixel_area), strict=True) if hit]
+            boxes = shapely.box(
+                *np.array(
+                    [
+                        [t.core[0], t.core[1], t.core[0] + t.core[2], t.core[1] + t.core[3]]
+                        for t in tiles
+                    ]
+                ).T
+            )
+            tiles = [
+                t
+                for t, hit in zip(tiles, shapely.intersects(boxes, pixel_area), strict=True)
+                if hit
+            ]
         crs = bds.crs.to_string()
         transform = tuple(bds.transform)[:6]
         gsd = float(abs(bds.transform.a))
@@ -293,7 +310,13 @@ def plan(
         TileJob(
             str(before.get("cog_path") or before["path"]),
             str(after.get("cog_path") or after["path"]),
-            tile, offset, subpixel, gain, spec, transform, gsd,
+            tile,
+            offset,
+            subpixel,
+            gain,
+            spec,
+            transform,
+            gsd,
         )
         for tile in tiles
     ]
@@ -323,8 +346,15 @@ def detect_changes(
     """
     from pyproj import Transformer
 
-    p = plan(store, before_id, after_id, area=area, detector=detector,
-             tile_size=tile_size, overlap=overlap)
+    p = plan(
+        store,
+        before_id,
+        after_id,
+        area=area,
+        detector=detector,
+        tile_size=tile_size,
+        overlap=overlap,
+    )
     done = store.read_detect_tiles(p.run_id)
     done_keys = set(zip(done["tile_row"], done["tile_col"], strict=True))
     todo = [j for j in p.jobs if (j.tile.row, j.tile.col) not in done_keys]
@@ -371,9 +401,13 @@ def detect_changes(
                         "geometry": geom,
                     }
                 )
-        frame = gpd.GeoDataFrame(
-            records or None, geometry=[rec.pop("geometry") for rec in records] or [], crs=p.crs
-        ) if records else gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs=p.crs)
+        frame = (
+            gpd.GeoDataFrame(
+                records or None, geometry=[rec.pop("geometry") for rec in records] or [], crs=p.crs
+            )
+            if records
+            else gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs=p.crs)
+        )
         if len(frame):
             frame = frame.set_geometry(
                 shapely.transform(

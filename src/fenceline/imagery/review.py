@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -39,8 +38,12 @@ from fenceline.vocab import FACILITY_KINDS, FENCE_KINDS, FENCE_LAYERS
 
 __all__ = ["accept", "export_candidates", "import_decisions", "list_candidates", "reject"]
 
-DECISIONS = {"accept": "accepted", "accepted": "accepted", "reject": "rejected",
-             "rejected": "rejected"}
+DECISIONS = {
+    "accept": "accepted",
+    "accepted": "accepted",
+    "reject": "rejected",
+    "rejected": "rejected",
+}
 
 
 def list_candidates(
@@ -113,32 +116,57 @@ def _apply(
         feature_id = f"det-{c['id']}"
         structure = c["kind"].endswith("structure")
         if structure:
-            facilities.append({"id": feature_id, "kind": facility_kind,
-                               "geometry": c.geometry.centroid})
+            facilities.append(
+                {"id": feature_id, "kind": facility_kind, "geometry": c.geometry.centroid}
+            )
         else:
-            fences.append({"id": feature_id, "layer": fence_layer, "kind": fence_kind,
-                           "geometry": c.geometry})
+            fences.append(
+                {"id": feature_id, "layer": fence_layer, "kind": fence_kind, "geometry": c.geometry}
+            )
         new = c["kind"].startswith("new")
         note = f"change-detection candidate {c['id']} (score {c['score']:.2f})"
-        for image_id, state in ((c["before_image"], "absent" if new else "present"),
-                                (c["after_image"], "present" if new else "removed")):
+        for image_id, state in (
+            (c["before_image"], "absent" if new else "present"),
+            (c["after_image"], "present" if new else "removed"),
+        ):
             if image_id not in images.index:
                 raise ParameterError("ID", f"candidate {c['id']}: image {image_id!r} is gone")
-            observations.append({
-                "feature_id": feature_id, "image_id": image_id,
-                "observed": str(images.loc[image_id, "acquired"])[:10], "state": state,
-                "analyst": analyst, "note": note,
-            })
-        decisions.append({"id": c["id"], "status": "accepted", "decided_by": analyst,
-                          "decided_at": now, "feature_id": feature_id})
+            observations.append(
+                {
+                    "feature_id": feature_id,
+                    "image_id": image_id,
+                    "observed": str(images.loc[image_id, "acquired"])[:10],
+                    "state": state,
+                    "analyst": analyst,
+                    "note": note,
+                }
+            )
+        decisions.append(
+            {
+                "id": c["id"],
+                "status": "accepted",
+                "decided_by": analyst,
+                "decided_at": now,
+                "feature_id": feature_id,
+            }
+        )
     for cid in rejected["id"]:
-        decisions.append({"id": cid, "status": "rejected", "decided_by": analyst,
-                          "decided_at": now, "feature_id": None})
+        decisions.append(
+            {
+                "id": cid,
+                "status": "rejected",
+                "decided_by": analyst,
+                "decided_at": now,
+                "feature_id": None,
+            }
+        )
     counts = {"accepted": len(accepted), "rejected": len(rejected)}
     if not decisions:
         return counts
     entry = AuditEntry(
-        analyst=analyst, action=action, source=source,
+        analyst=analyst,
+        action=action,
+        source=source,
         detail={"accepted": list(accepted["id"]), "rejected": list(rejected["id"])},
     )
     with store.transaction(entry) as tx:
@@ -165,8 +193,16 @@ def accept(
 ) -> dict[str, int]:
     """Accept pending candidates (by id, or in bulk by score) into features and observations."""
     chosen = _select(store, ids, min_score, max_score)
-    return _apply(store, chosen, chosen.iloc[0:0], analyst=analyst, action="review.accept",
-                  facility_kind=facility_kind, fence_kind=fence_kind, fence_layer=fence_layer)
+    return _apply(
+        store,
+        chosen,
+        chosen.iloc[0:0],
+        analyst=analyst,
+        action="review.accept",
+        facility_kind=facility_kind,
+        fence_kind=fence_kind,
+        fence_layer=fence_layer,
+    )
 
 
 def reject(
@@ -179,8 +215,16 @@ def reject(
 ) -> dict[str, int]:
     """Reject pending candidates (by id, or in bulk by score)."""
     chosen = _select(store, ids, min_score, max_score)
-    return _apply(store, chosen.iloc[0:0], chosen, analyst=analyst, action="review.reject",
-                  facility_kind="guard_post", fence_kind="fence", fence_layer="other")
+    return _apply(
+        store,
+        chosen.iloc[0:0],
+        chosen,
+        analyst=analyst,
+        action="review.reject",
+        facility_kind="guard_post",
+        fence_kind="fence",
+        fence_layer="other",
+    )
 
 
 def export_candidates(
@@ -201,8 +245,10 @@ def export_candidates(
         out.unlink()
     if out.suffix.lower() == ".gpkg":
         # GeoPackage layers hold one geometry type: polygons and lines go to two layers
-        for layer, mask in (("structures", frame.geom_type.str.endswith("Polygon")),
-                            ("linear", ~frame.geom_type.str.endswith("Polygon"))):
+        for layer, mask in (
+            ("structures", frame.geom_type.str.endswith("Polygon")),
+            ("linear", ~frame.geom_type.str.endswith("Polygon")),
+        ):
             frame[mask].to_file(out, layer=layer, driver="GPKG", engine="pyogrio")
     else:
         frame.to_file(out, driver="GeoJSON", engine="pyogrio")
@@ -226,7 +272,9 @@ def import_decisions(
         raise InputError(str(path), "no such file")
     try:
         layers = [name for name, _ in pyogrio.list_layers(path)]
-        frames = [pyogrio.read_dataframe(path, layer=layer, read_geometry=False) for layer in layers]
+        frames = [
+            pyogrio.read_dataframe(path, layer=layer, read_geometry=False) for layer in layers
+        ]
     except Exception as exc:
         raise InputError(str(path), f"cannot be read ({exc})") from None
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -242,11 +290,13 @@ def import_decisions(
         if not decision:
             continue
         if decision not in DECISIONS:
-            raise InputError(str(path), f"decision {raw!r} is not accept or reject",
-                             feature=i, field="decision")
+            raise InputError(
+                str(path), f"decision {raw!r} is not accept or reject", feature=i, field="decision"
+            )
         if row["id"] not in queue.index:
-            raise InputError(str(path), f"no candidate {row['id']!r} in the project",
-                             feature=i, field="id")
+            raise InputError(
+                str(path), f"no candidate {row['id']!r} in the project", feature=i, field="id"
+            )
         if queue.loc[row["id"], "status"] != "pending":
             continue
         (accepted_ids if DECISIONS[decision] == "accepted" else rejected_ids).append(row["id"])
@@ -255,6 +305,10 @@ def import_decisions(
         store,
         candidates[candidates["id"].isin(accepted_ids)],
         candidates[candidates["id"].isin(rejected_ids)],
-        analyst=analyst, action="review.import_decisions", source=str(path),
-        facility_kind=facility_kind, fence_kind=fence_kind, fence_layer=fence_layer,
+        analyst=analyst,
+        action="review.import_decisions",
+        source=str(path),
+        facility_kind=facility_kind,
+        fence_kind=fence_kind,
+        fence_layer=fence_layer,
     )

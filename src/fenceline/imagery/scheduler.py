@@ -64,7 +64,9 @@ def _dask(fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float) -
         try:
             client = Client(scheduler, timeout=timeout)
         except (OSError, TimeoutError) as exc:
-            raise ParameterError("--scheduler", f"cannot reach Dask scheduler {scheduler} ({exc})") from None
+            raise ParameterError(
+                "--scheduler", f"cannot reach Dask scheduler {scheduler} ({exc})"
+            ) from None
     else:
         client = scheduler
     try:

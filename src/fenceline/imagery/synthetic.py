@@ -109,7 +109,7 @@ def _square(cx: float, cy: float, side: float, angle: float) -> shapely.Polygon:
     corners = np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
     c, s = np.cos(angle), np.sin(angle)
     rotated = corners @ np.array([[c, s], [-s, c]])
-    return shapely.Polygon(rotated + [cx, cy])
+    return shapely.Polygon(rotated + np.array([cx, cy]))
 
 
 def write_geotiff(
@@ -160,8 +160,14 @@ def write_geotiff(
                 mem.write(band, 1)
                 mem.update_tags(**tags)
             with memfile.open() as mem:
-                rio_copy(mem, path, driver="COG", compress="DEFLATE", blocksize=512,
-                         overview_resampling="average")
+                rio_copy(
+                    mem,
+                    path,
+                    driver="COG",
+                    compress="DEFLATE",
+                    blocksize=512,
+                    overview_resampling="average",
+                )
     return path
 
 
@@ -276,7 +282,9 @@ def make_pair(
             # most posts near the corridor, the rest anywhere on the monitored side
             if rng.uniform() < 0.6:
                 d = rng.uniform(offset_fence + 14 * px_m, offset_fence + 80 * px_m)
-                pt = river_line.offset_curve(d).interpolate(rng.uniform(0.05, 0.95), normalized=True)
+                pt = river_line.offset_curve(d).interpolate(
+                    rng.uniform(0.05, 0.95), normalized=True
+                )
                 cx, cy = pt.x, pt.y
             else:
                 cx, cy = rng.uniform(24, size - 24, 2)
@@ -291,7 +299,9 @@ def make_pair(
                 placed.append(b.buffer(10 * px_m))
                 break
 
-    def paint(img: np.ndarray, geom, value, texture: float = 0.0, all_touched: bool = False) -> None:
+    def paint(
+        img: np.ndarray, geom, value, texture: float = 0.0, all_touched: bool = False
+    ) -> None:
         """Burn one small geometry into ``img`` through a window around it (fast)."""
         x0, y0, x1, y1 = geom.bounds
         c0, r0 = max(0, int(x0) - 1), max(0, int(y0) - 1)
@@ -342,18 +352,29 @@ def make_pair(
     transform = rasterio.Affine(gsd_m, 0, origin[0], 0, -gsd_m, origin[1])
     before_date, after_date = dt.date(2019, 6, 14), dt.date(2021, 9, 27)
     before_path = write_geotiff(
-        out_dir / f"{name}_before.tif", np.clip(before, 0, 255).astype(np.uint8),
-        transform=transform, cog=cog, acquired=before_date, nuisance=nuisance,
+        out_dir / f"{name}_before.tif",
+        np.clip(before, 0, 255).astype(np.uint8),
+        transform=transform,
+        cog=cog,
+        acquired=before_date,
+        nuisance=nuisance,
     )
     after_path = write_geotiff(
-        out_dir / f"{name}_after.tif", np.clip(after, 0, 255).astype(np.uint8),
-        transform=transform, cog=cog, acquired=after_date, nuisance=nuisance,
+        out_dir / f"{name}_after.tif",
+        np.clip(after, 0, 255).astype(np.uint8),
+        transform=transform,
+        cog=cog,
+        acquired=after_date,
+        nuisance=nuisance,
     )
 
     # --- ground truth (image CRS) ---------------------------------------------------------
     def to_map(geom):
         return shapely.transform(
-            geom, lambda xy: np.column_stack([origin[0] + xy[:, 0] * gsd_m, origin[1] - xy[:, 1] * gsd_m])
+            geom,
+            lambda xy: np.column_stack(
+                [origin[0] + xy[:, 0] * gsd_m, origin[1] - xy[:, 1] * gsd_m]
+            ),
         )
 
     box = shapely.box(0, 0, size, size)
@@ -361,7 +382,11 @@ def make_pair(
         {"kind": "new_structure", "size_m": side, "geometry": to_map(b)} for b, side in posts
     ]
     records += [
-        {"kind": "removed_structure", "size_m": float(np.sqrt(b.area)) * gsd_m, "geometry": to_map(b)}
+        {
+            "kind": "removed_structure",
+            "size_m": float(np.sqrt(b.area)) * gsd_m,
+            "geometry": to_map(b),
+        }
         for b in removed
     ]
     for kind, line in (("new_fence", fence), ("new_patrol_strip", strip)):
@@ -369,7 +394,9 @@ def make_pair(
         clipped = line.intersection(box).difference(river).difference(obscured)
         for part in getattr(clipped, "geoms", [clipped]):
             if part.length > 0:
-                records.append({"kind": kind, "size_m": part.length * gsd_m, "geometry": to_map(part)})
+                records.append(
+                    {"kind": kind, "size_m": part.length * gsd_m, "geometry": to_map(part)}
+                )
     truth = gpd.GeoDataFrame(records, geometry="geometry", crs=CRS)
     truth["synthetic"] = True
     truth["nuisance"] = nuisance
