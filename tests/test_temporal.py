@@ -23,11 +23,11 @@ def reference(obs: list[tuple[int, int, str]], feature: int) -> dict[str, int]:
     upgraded = [d for d, s in mine if s == "upgraded"]
     upgraded_by = min(upgraded) if upgraded else UNKNOWN_BY
     before_up = [d for d, s in mine if s == "present" and d < upgraded_by]
-    upgraded_after = max(before_up) if before_up else UNKNOWN_AFTER
+    upgraded_after = max(before_up) if before_up and upgraded else UNKNOWN_AFTER
     removals = [d for d, s in mine if s == "removed" or (s == "absent" and d > built_by)]
     removed_by = min(removals) if removals else UNKNOWN_BY
     before_rm = [d for d, s in mine if s in ("present", "upgraded") and d < removed_by]
-    removed_after = max(before_rm) if before_rm else UNKNOWN_AFTER
+    removed_after = max(before_rm) if before_rm and removals else UNKNOWN_AFTER
     return {
         "built_by": built_by,
         "built_after": built_after,

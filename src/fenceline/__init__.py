@@ -15,7 +15,7 @@ from fenceline.errors import (
     ParameterError,
     ProjectError,
 )
-from fenceline.project import Project, create, open  # noqa: A004
+from fenceline.project import Project, create, open
 
 __all__ = [
     "FencelineError",

@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-__all__ = ["DateParseError", "parse_date", "to_days", "from_days"]
+__all__ = ["DateParseError", "from_days", "parse_date", "to_days"]
 
 Bound = Literal["start", "end"]
 

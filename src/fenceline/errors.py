@@ -7,13 +7,16 @@ one-line message in ``__init__``, so the command line can print it as it is.
 from __future__ import annotations
 
 __all__ = [
+    "DecryptionError",
+    "DisclosureError",
     "FencelineError",
+    "FencelineWarning",
     "InputError",
+    "IntegrityError",
+    "MissingDependencyError",
     "ParameterError",
     "ProjectError",
     "SchemaError",
-    "MissingDependencyError",
-    "FencelineWarning",
 ]
 
 
@@ -98,6 +101,45 @@ class MissingDependencyError(FencelineError, ImportError):
         super().__init__(
             f"{package} is needed for this; install it with: pip install 'fenceline[{extra}]'"
         )
+
+
+class DecryptionError(FencelineError, ValueError):
+    """A key or an encrypted record cannot be used: wrong passphrase, corrupt or swapped
+    ciphertext, or a witness whose key was shredded. Never carries any plaintext."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        self.problem = problem
+        super().__init__(f"{what}: {problem}")
+
+
+class DisclosureError(FencelineError, ValueError):
+    """Publishing or exporting testimony was refused (disclosure check, missing sign-off).
+
+    The message names record ids and reasons only, never testimony content.
+    """
+
+    exit_code = 2
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        self.problem = problem
+        super().__init__(f"{what}: {problem}")
+
+
+class IntegrityError(FencelineError):
+    """A tamper-evident log does not verify (an entry edited, deleted, reordered or cut)."""
+
+    exit_code = 1
+
+    def __init__(self, path: str, problem: str, *, entry: int | None = None) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.entry = entry
+        where = self.path if entry is None else f"{self.path}: audit entry {entry}"
+        super().__init__(f"{where}: {problem}")
 
 
 class FencelineWarning(UserWarning):

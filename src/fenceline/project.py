@@ -93,6 +93,7 @@ class Project:
         as_: str,
         field_map: dict[str, str] | None = None,
         value_map: dict[str, dict[str, str]] | None = None,
+        defaults: dict[str, str] | None = None,
         observed: str | None = None,
         crs: str | None = None,
         layer: str | None = None,
@@ -114,6 +115,7 @@ class Project:
             as_=as_,
             field_map=field_map or {},
             value_map=value_map or {},
+            defaults=defaults or {},
             observed=observed,
             crs=crs,
             layer=layer,
@@ -209,6 +211,6 @@ def create(
     return project
 
 
-def open(path: str | os.PathLike[str]) -> Project:  # noqa: A001
+def open(path: str | os.PathLike[str]) -> Project:
     """Open an existing project."""
     return Project(GeoPackageStore.open(path))

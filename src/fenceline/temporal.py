@@ -6,9 +6,10 @@ Time comes only from observations (DESIGN.md "Data model"). For each feature:
   present); ``built_after``: the last date before that it is observed ``absent`` (unknown if
   never). A feature never observed present has ``built_after`` = its last ``absent`` date.
 - ``upgraded_by``: the first ``upgraded`` observation; ``upgraded_after``: the last ``present``
-  observation before it.
+  observation before it (unknown when no upgrade was seen).
 - ``removed_by``: the first ``removed`` observation, or the first ``absent`` observation after
-  ``built_by``; ``removed_after``: the last ``present``/``upgraded`` observation before it.
+  ``built_by``; ``removed_after``: the last ``present``/``upgraded`` observation before it
+  (unknown when no removal was seen).
 - ``unclear`` observations carry no date information.
 
 At a date T a feature is
@@ -128,13 +129,13 @@ class Timeline:
         built_after = _group_max(n, index, days, is_absent & (days < built_by_of_obs))
 
         upgraded_by = _group_min(n, index, days, is_upgraded)
-        upgraded_after = _group_max(
-            n, index, days, is_plain_present & (days < upgraded_by[index])
-        )
+        upgraded_after = _group_max(n, index, days, is_plain_present & (days < upgraded_by[index]))
+        upgraded_after[upgraded_by == UNKNOWN_BY] = UNKNOWN_AFTER  # no upgrade seen
 
         is_removal = (states == "removed") | (is_absent & (days > built_by_of_obs))
         removed_by = _group_min(n, index, days, is_removal)
         removed_after = _group_max(n, index, days, is_present & (days < removed_by[index]))
+        removed_after[removed_by == UNKNOWN_BY] = UNKNOWN_AFTER  # no removal seen
         return cls(built_after, built_by, upgraded_after, upgraded_by, removed_after, removed_by)
 
     # --- status at a date ---------------------------------------------------------------

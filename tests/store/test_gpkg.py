@@ -94,3 +94,60 @@ def test_content_hash_changes_with_content(project: fenceline.Project) -> None:
             {"id": ["f1"], "kind": ["guard_post"]}, geometry=[shapely.Point(125, 40.5)], crs=4326
         ))
     assert project.content_sha256() != first
+
+
+def test_ogrinfo_lists_layers_and_edits_are_read_back(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from tests.conftest import skip_or_fail
+
+    if shutil.which("ogrinfo") is None:
+        skip_or_fail("GDAL's ogrinfo is not installed (Debian package gdal-bin)")
+    path = tmp_path / "p.gpkg"
+    with fenceline.create(path) as project, project.store.transaction(AuditEntry("a", "test")) as tx:
+        tx.upsert_features("fences", fences(["a", "b"]))
+    listing = subprocess.run(["ogrinfo", "-ro", "-q", str(path)], capture_output=True, text=True, check=True)
+    for layer in ("border", "areas", "images", "fences", "facilities", "observations", "audit"):
+        assert layer in listing.stdout
+    # another GDAL client edits one fence's attributes and deletes another
+    subprocess.run(
+        ["ogrinfo", str(path), "-sql", "UPDATE fences SET layer = 'secondary' WHERE id = 'a'"],
+        capture_output=True, text=True, check=True,
+    )
+    subprocess.run(
+        ["ogrinfo", str(path), "-sql", "DELETE FROM fences WHERE id = 'b'"],
+        capture_output=True, text=True, check=True,
+    )
+    with fenceline.open(path) as project:
+        read = project.fences
+    assert list(read["id"]) == ["a"]
+    assert read["layer"].iloc[0] == "secondary"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    from fenceline.errors import SchemaError
+
+    path = tmp_path / "p.gpkg"
+    fenceline.create(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE fenceline_meta SET value = '999' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaError, match="newer"):
+        fenceline.open(path)
+
+
+def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fenceline.store import gpkg, schema
+
+    path = tmp_path / "p.gpkg"
+    fenceline.create(path).close()
+    version = schema.SCHEMA_VERSION
+    monkeypatch.setattr(gpkg, "SCHEMA_VERSION", version + 1)
+    monkeypatch.setitem(gpkg.MIGRATIONS, version + 1, "CREATE TABLE migrated_marker (x INTEGER);")
+    with fenceline.open(path) as project:
+        assert project.store.schema_version() == version + 1
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'migrated_marker'").fetchone()[0] == 1
+    db.close()

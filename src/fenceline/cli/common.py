@@ -25,8 +25,8 @@ __all__ = [
     "progress_bar",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 ProjectArgument = Annotated[
     Path, typer.Argument(help="The project file (a GeoPackage made by `fenceline init`).")

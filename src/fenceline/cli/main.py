@@ -12,8 +12,7 @@ import sys
 import typer
 
 from fenceline import __version__
-from fenceline.cli import demo_commands, project_commands
-from fenceline.cli import imagery_commands
+from fenceline.cli import demo_commands, imagery_commands, project_commands, testimony_commands
 from fenceline.errors import FencelineError
 
 app = typer.Typer(
@@ -31,6 +30,7 @@ app = typer.Typer(
 project_commands.register(app)
 demo_commands.register(app)
 imagery_commands.register(app)
+testimony_commands.register(app)
 
 
 def _version(value: bool) -> None:
@@ -53,7 +53,8 @@ def run(argv: list[str] | None = None) -> None:
     from fenceline.cli.common import err_console
 
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False, click returns (not raises) the code of typer.Exit(code)
+        result = app(args=argv, standalone_mode=False)
     except FencelineError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -72,4 +73,4 @@ def run(argv: list[str] | None = None) -> None:
             f"error: {type(exc).__name__}: {exc}", highlight=False, markup=False, soft_wrap=True
         )
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(result if isinstance(result, int) else 0)

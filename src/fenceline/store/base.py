@@ -45,7 +45,13 @@ class Snapshot:
 
 
 class Writer(abc.ABC):
-    """The write calls available inside a transaction."""
+    """The write calls available inside a transaction.
+
+    ``counts`` accumulates what the transaction did (rows inserted, updated...); it is written
+    to the audit entry when the transaction commits.
+    """
+
+    counts: dict[str, int]
 
     @abc.abstractmethod
     def set_border(self, border: gpd.GeoDataFrame) -> int:

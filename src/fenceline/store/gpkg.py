@@ -13,7 +13,6 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -28,7 +27,6 @@ from fenceline.store.schema import (
     APPLICATION_ID,
     CORE_COLUMNS,
     GPKG_USER_VERSION,
-    LAYERS,
     MIGRATIONS,
     SCHEMA_VERSION,
     base_ddl,
@@ -72,6 +70,19 @@ def _sql_value(value: Any) -> Any:
     if isinstance(value, bytes | str | int | float):
         return value
     return str(value)
+
+
+_NATIVE = (type(None), str, int, float, bytes)
+
+
+def _sql_column(series: pd.Series) -> list[Any]:
+    """A column as values SQLite stores (None for missing), converted column-wise."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return [None if pd.isna(v) else v.isoformat() for v in series]
+    values = series.astype(object).where(series.notna(), None).tolist()
+    if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        values = [v if type(v) in _NATIVE else _sql_value(v) for v in values]
+    return values
 
 
 class GeoPackageStore(Store):
@@ -345,10 +356,7 @@ class _GeoPackageWriter(Writer):
         return [c for c in frame.columns if c != "geometry"]
 
     def _rows(self, frame: pd.DataFrame, columns: list[str], blobs: list[bytes | None]) -> list[tuple[Any, ...]]:
-        values = [frame[c].tolist() for c in columns]
-        return [
-            (blobs[i], *(_sql_value(col[i]) for col in values)) for i in range(len(frame))
-        ]
+        return list(zip(blobs, *(_sql_column(frame[c]) for c in columns), strict=True))
 
     def set_border(self, border: gpd.GeoDataFrame) -> int:
         self._db.execute("DELETE FROM border")
@@ -395,11 +403,10 @@ class _GeoPackageWriter(Writer):
     def add_observations(self, observations: pd.DataFrame) -> int:
         columns = [c for c in CORE_COLUMNS["observations"] if c != "fid" and c in observations]
         before = self._db.total_changes
-        values = [observations[c].tolist() for c in columns]
         self._db.executemany(
             f"INSERT OR IGNORE INTO observations ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))})",
-            [tuple(_sql_value(col[i]) for col in values) for i in range(len(observations))],
+            zip(*(_sql_column(observations[c]) for c in columns), strict=True),
         )
         added = self._db.total_changes - before
         self._touch("observations")
