@@ -14,8 +14,14 @@ import rasterio
 import shapely
 
 import fenceline
-from fenceline.errors import InputError
-from fenceline.imagery.catalog import add_image, sha256_file, to_stac
+from fenceline.errors import InputError, ParameterError
+from fenceline.imagery.catalog import (
+    add_image,
+    assessable_coverage,
+    epoch_coverage,
+    sha256_file,
+    to_stac,
+)
 from fenceline.imagery.cog import is_cog
 from fenceline.imagery.synthetic import SYNTHETIC_TAG, make_pair, write_geotiff
 
@@ -140,3 +146,49 @@ def test_bad_images_exit_2_and_project_unchanged(tmp_path: Path, cli_project: Pa
     result = cli("detect", cli_project, "--before", "before", "--after", "far")
     assert result.returncode == 2 and "does not overlap" in result.stderr
     assert _dump(cli_project) == middle
+
+
+def test_footprint_is_valid_pixels_and_assessable_coverage(tmp_path: Path) -> None:
+    """The images layer holds valid-pixel footprints (EPSG:4326) and ISO ``acquired`` dates:
+    the contract ``assessable_km`` in the metrics relies on."""
+    transform = rasterio.Affine(0.5, 0, 433000, 0, -0.5, 4584000)
+    half = np.full((256, 256), 120, "uint8")
+    half[:, :128] = 0  # the left half is outside the swath (nodata)
+    left_empty = write_geotiff(tmp_path / "half.tif", half, transform=transform, nodata=0)
+    full = write_geotiff(
+        tmp_path / "full.tif", np.full((256, 256), 90, "uint8"), transform=transform, nodata=0
+    )
+    elsewhere = write_geotiff(
+        tmp_path / "far.tif",
+        np.full((64, 64), 90, "uint8"),
+        transform=rasterio.Affine(0.5, 0, 300000, 0, -0.5, 4400000),
+    )
+    with fenceline.create(tmp_path / "p.gpkg") as p:
+        add_image(p.store, left_empty, acquired="2019-06-14", image_id="s")
+        add_image(p.store, full, acquired="2021-09-27", image_id="t")
+        add_image(p.store, elsewhere, acquired="2021-10-01", image_id="far")
+        images = p.images
+    assert {"id", "acquired", "geometry"} <= set(images.columns)
+    assert images.crs.to_epsg() == 4326
+    assert list(images.sort_values("id")["acquired"]) == ["2021-10-01", "2019-06-14", "2021-09-27"]
+    to_utm = pyproj.Transformer.from_crs(4326, 32652, always_xy=True)
+
+    def utm(geom: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(
+            geom, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1]))
+        )
+
+    right_half = shapely.box(433064, 4583872, 433128, 4584000)
+    footprint = utm(images.set_index("id").loc["s"].geometry)
+    assert footprint.symmetric_difference(right_half).area < 0.02 * right_half.area
+    since_cover, at_cover = epoch_coverage(images, "2020-01-01", "2022-01-01")
+    assert utm(since_cover).symmetric_difference(right_half).area < 0.02 * right_half.area
+    assert utm(at_cover).area > 64 * 128 * 1.9  # the full scene and the far one
+    both = utm(assessable_coverage(images, "2020-01-01", "2022-01-01"))
+    assert both.symmetric_difference(right_half).area < 0.02 * right_half.area
+    # an image acquired on the since date belongs to the since epoch; after `at`, to neither
+    assert assessable_coverage(images, "2019-06-14", "2021-09-26").is_empty
+    assert utm(assessable_coverage(images, "2019-06-14", "2021-09-27")).area > 0
+    assert assessable_coverage(images.iloc[0:0], "2020-01-01", "2022-01-01") is None
+    with pytest.raises(ParameterError):
+        epoch_coverage(images, "2022-01-01", "2020-01-01")

@@ -35,7 +35,9 @@ from fenceline.store import AuditEntry, Store
 __all__ = [
     "ImageInfo",
     "add_image",
+    "assessable_coverage",
     "coverage",
+    "epoch_coverage",
     "get_image",
     "inspect_image",
     "sha256_file",
@@ -217,16 +219,96 @@ def get_image(store: Store, image_id: str, option: str = "--image") -> pd.Series
     return match.iloc[0]
 
 
-def coverage(images: gpd.GeoDataFrame, start: dt.date | str, end: dt.date | str) -> Any:
-    """Union of the footprints of images acquired in ``[start, end]`` (EPSG:4326).
+def _acquired_days(images: gpd.GeoDataFrame) -> np.ndarray:
+    """The ``acquired`` column as days since 1970 (the images layer stores ISO dates)."""
+    text = images["acquired"].astype(str).str.slice(0, 10).to_numpy()
+    try:
+        return np.asarray(text, dtype="datetime64[D]").astype(np.int64)
+    except ValueError as exc:
+        raise ParameterError("images", f"an acquisition date cannot be read: {exc}") from None
 
-    ``assessable_km`` is the border length inside the coverage of both epochs.
+
+def _valid_footprints(images: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = np.asarray(images.geometry.values, dtype=object)
+    return np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+
+
+def coverage(images: gpd.GeoDataFrame, start: dt.date | str, end: dt.date | str) -> Any:
+    """Union of the valid-pixel footprints of images acquired in ``[start, end]`` (EPSG:4326).
+
+    >>> import geopandas as gpd, shapely
+    >>> images = gpd.GeoDataFrame(
+    ...     {"acquired": ["2019-06-14", "2021-09-27"]},
+    ...     geometry=[shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1)], crs=4326)
+    >>> coverage(images, "2019-01-01", "2019-12-31").bounds
+    (0.0, 0.0, 2.0, 1.0)
     """
     if len(images) == 0:
         return shapely.GeometryCollection()
-    acquired = pd.to_datetime(images["acquired"]).dt.date
-    keep = (acquired >= _parse_acquired(start)) & (acquired <= _parse_acquired(end))
-    return shapely.unary_union(images.geometry[keep].values)
+    days = _acquired_days(images)
+    first = np.datetime64(_parse_acquired(start), "D").astype(np.int64)
+    last = np.datetime64(_parse_acquired(end), "D").astype(np.int64)
+    keep = _valid_footprints(images) & (days >= first) & (days <= last)
+    return shapely.union_all(images.geometry.values[keep])
+
+
+def epoch_coverage(
+    images: gpd.GeoDataFrame, since: dt.date | str, at: dt.date | str
+) -> tuple[Any, Any]:
+    """Valid-pixel coverage of the two epochs of a comparison ``since`` -> ``at`` (EPSG:4326).
+
+    The *since* epoch is every image acquired on or before ``since``; the *at* epoch every
+    image acquired after ``since`` and on or before ``at``. Each is the union of the images'
+    footprints (the outline of their valid pixels, as ``fenceline images add`` records it in
+    the ``images`` layer: geometry in EPSG:4326 and the ISO date ``acquired``). An epoch with
+    no image is an empty geometry.
+
+    >>> import geopandas as gpd, shapely
+    >>> images = gpd.GeoDataFrame(
+    ...     {"acquired": ["2019-06-14", "2021-09-27", "2023-05-01"]},
+    ...     geometry=[shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1), shapely.box(9, 9, 10, 10)],
+    ...     crs=4326)
+    >>> since_cover, at_cover = epoch_coverage(images, "2020-01-01", "2022-01-01")
+    >>> since_cover.bounds, at_cover.bounds
+    ((0.0, 0.0, 2.0, 1.0), (1.0, 0.0, 3.0, 1.0))
+    """
+    since_day = np.datetime64(_parse_acquired(since), "D").astype(np.int64)
+    at_day = np.datetime64(_parse_acquired(at), "D").astype(np.int64)
+    if at_day <= since_day:
+        raise ParameterError("--at", "must be later than --since")
+    if len(images) == 0:
+        return shapely.GeometryCollection(), shapely.GeometryCollection()
+    days = _acquired_days(images)
+    valid = _valid_footprints(images)
+    geoms = images.geometry.values
+    before = valid & (days <= since_day)
+    after = valid & (days > since_day) & (days <= at_day)
+    return shapely.union_all(geoms[before]), shapely.union_all(geoms[after])
+
+
+def assessable_coverage(
+    images: gpd.GeoDataFrame, since: dt.date | str, at: dt.date | str
+) -> Any | None:
+    """Where both epochs of ``since`` -> ``at`` were imaged: the denominator of ``assessable_km``.
+
+    The intersection of the two :func:`epoch_coverage` unions (EPSG:4326, made valid);
+    ``None`` when no image is registered (``assessable_km`` is then null), an empty geometry
+    when an epoch has no image (``assessable_km`` is 0). ``assessable_km`` is the geodesic
+    length of the border inside this geometry (and inside the area).
+
+    >>> import geopandas as gpd, shapely
+    >>> images = gpd.GeoDataFrame(
+    ...     {"acquired": ["2019-06-14", "2021-09-27"]},
+    ...     geometry=[shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1)], crs=4326)
+    >>> assessable_coverage(images, "2020-01-01", "2022-01-01").bounds
+    (1.0, 0.0, 2.0, 1.0)
+    >>> assessable_coverage(images.iloc[0:0], "2020-01-01", "2022-01-01") is None
+    True
+    """
+    if len(images) == 0:
+        return None
+    since_cover, at_cover = epoch_coverage(images, since, at)
+    return shapely.make_valid(shapely.intersection(since_cover, at_cover))
 
 
 def to_stac(images: gpd.GeoDataFrame) -> dict[str, Any]:

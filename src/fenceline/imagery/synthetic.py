@@ -121,8 +121,9 @@ def write_geotiff(
     cog: bool = True,
     acquired: dt.date | None = None,
     nuisance: str = "",
+    nodata: int | None = None,
 ) -> Path:
-    """Write one band as a (Cloud-Optimised) GeoTIFF tagged SYNTHETIC."""
+    """Write one band as a (Cloud-Optimised) GeoTIFF tagged SYNTHETIC (``nodata``: fill value)."""
     rasterio = _rasterio()
     from rasterio.io import MemoryFile
     from rasterio.shutil import copy as rio_copy
@@ -142,6 +143,8 @@ def write_geotiff(
     }
     if crs is not None:
         profile["crs"] = crs
+    if nodata is not None:
+        profile["nodata"] = nodata
     tags = {
         "SYNTHETIC": "yes",
         "TIFFTAG_IMAGEDESCRIPTION": SYNTHETIC_TAG,
