@@ -198,3 +198,40 @@ def test_onnx_detector_runs_a_user_model(tmp_path: Path) -> None:
     found = vectorise(strength, gsd_m=0.5)
     assert [c["kind"] for c in found] == ["new_structure"]
     assert shapely.box(40, 60, 52, 72).intersects(found[0]["geometry"])
+
+
+def test_nodata_is_neither_change_nor_evidence(tmp_path: Path, pair) -> None:
+    """A swath edge (nodata on the left of the before image) gives no candidate along it,
+    while change in the valid part is still found."""
+    import rasterio
+
+    from fenceline.imagery.catalog import add_image
+    from fenceline.imagery.synthetic import write_geotiff
+
+    with rasterio.open(pair.before) as ds:
+        band, transform = ds.read(1), ds.transform
+    edge_col = band.shape[1] // 3
+    band[:, :edge_col] = 0
+    band[:, edge_col:] = np.maximum(band[:, edge_col:], 1)  # 0 is nodata only on the left
+    swath = write_geotiff(tmp_path / "swath.tif", band, transform=transform, nodata=0)
+    with fenceline.create(tmp_path / "n.gpkg") as p:
+        add_image(p.store, swath, acquired=pair.before_date, image_id="before")
+        add_image(p.store, pair.after, acquired=pair.after_date, image_id="after")
+        detect_changes(p.store, "before", "after", workers=1, tile_size=384)
+        cands = p.store.read_candidates().to_crs(pair.truth.crs)
+    edge_x = transform.c + edge_col * transform.a
+    assert len(cands) > 0
+    # nothing on the nodata side or along the swath edge
+    assert (cands.geometry.bounds["maxx"] > edge_x + 8).all()
+    assert not (cands.geometry.bounds["minx"] < edge_x + 2).any()
+    truth = pair.truth
+    posts = truth[
+        (truth["kind"] == "new_structure")
+        & (truth["size_m"] >= 4)
+        & (truth.geometry.bounds["minx"] > edge_x + 12)
+    ]
+    structures = cands[cands["kind"] == "new_structure"]
+    found = [
+        shapely.intersects(structures.geometry.values, g.buffer(2)).any() for g in posts.geometry
+    ]
+    assert len(found) > 0 and np.mean(found) >= 0.9

@@ -112,16 +112,89 @@ def _read(path: str, col: int, row: int, width: int, height: int) -> np.ndarray:
     return data
 
 
+def _has_mask(ds: Any) -> bool:
+    """Whether a dataset marks invalid pixels (nodata value, mask band or alpha)."""
+    from rasterio.enums import MaskFlags
+
+    return MaskFlags.all_valid not in ds.mask_flag_enums[0]
+
+
+def _read_valid(
+    path: str, col: int, row: int, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(inside, nodata)`` masks of a window, or None when every pixel is inside and valid.
+
+    ``inside`` is False where the window leaves the image (:func:`_read` pads those pixels
+    with edge values); ``nodata`` is True on pixels the image marks invalid (nodata value,
+    mask band or alpha).
+    """
+    from rasterio.windows import Window
+
+    ds = _dataset(path)
+    c0, r0 = max(0, col), max(0, row)
+    c1, r1 = min(ds.width, col + width), min(ds.height, row + height)
+    whole = c0 == col and r0 == row and c1 == col + width and r1 == row + height
+    masked = _has_mask(ds)
+    if whole and not masked:
+        return None
+    inside = np.zeros((height, width), bool)
+    nodata = np.zeros((height, width), bool)
+    if c1 > c0 and r1 > r0:
+        inside[r0 - row : r1 - row, c0 - col : c1 - col] = True
+        if masked:
+            mask = ds.read_masks(1, window=Window(c0, r0, c1 - c0, r1 - r0)) == 0
+            nodata[r0 - row : r1 - row, c0 - col : c1 - col] = mask
+    return inside, nodata
+
+
+#: change is silenced this far around nodata pixels (px): the fill leaves an edge there
+NODATA_MARGIN_PX = 16
+
+
+def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
+    """Whether a co-registration sample window is (almost) all valid pixels of the image."""
+    masks = _read_valid(path, col, row, size, size)
+    if masks is None:
+        return True
+    inside, nodata = masks
+    return float((~inside | nodata).mean()) <= 0.02
+
+
 def run_tile(job: TileJob) -> TileResult:
     """Detect change in one tile (runs in a worker)."""
     _rasterio()
     col, row, width, height = job.tile.read
+    a_col, a_row = col + job.offset[1], row + job.offset[0]
     with rasterio_env():
         before = _read(job.before_path, col, row, width, height)
-        after = _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
+        after = _read(job.after_path, a_col, a_row, width, height)
+        valid_b = _read_valid(job.before_path, col, row, width, height)
+        valid_a = _read_valid(job.after_path, a_col, a_row, width, height)
+    outside = nodata = None
+    for masks in (valid_b, valid_a):
+        if masks is not None:
+            outside = ~masks[0] if outside is None else outside | ~masks[0]
+            nodata = masks[1] if nodata is None else nodata | masks[1]
+    if nodata is not None:
+        if (nodata | outside).all():
+            return TileResult(job.tile.row, job.tile.col, job.tile.window_text, [])
+        if nodata.any():
+            # a neutral fill, so nodata neither drags the background nor looks like change
+            good = ~(nodata | outside)
+            before[nodata] = np.median(before[good])
+            after[nodata] = np.median(after[good])
     after = apply_subpixel_shift(after, *job.subpixel) * job.gain
     detector = detector_from_spec(job.detector)
-    found = vectorise(detector.change(before, after), gsd_m=job.gsd_m)
+    strength = detector.change(before, after)
+    if nodata is not None:
+        # outside an image (edge-padded) no change is reported; around nodata, none either
+        silent = outside
+        if nodata.any():
+            from scipy import ndimage
+
+            silent = silent | ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)
+        strength[silent] = 0
+    found = vectorise(strength, gsd_m=job.gsd_m)
     c_col, c_row, c_w, c_h = job.tile.core
     core = shapely.box(c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h)
     a, b, c, d, e, f = job.transform
@@ -263,9 +336,16 @@ def plan(
                 for fx in np.linspace(0.15, 0.85, n):
                     col = int(c0 + fx * (c1 - c0) - chip / 2)
                     row = int(r0 + fy * (r1 - r0) - chip / 2)
+                    a_col, a_row = col + round(grid_dx), row + round(grid_dy)
+                    if not (
+                        _usable_chip(bds.name, col, row, chip)
+                        and _usable_chip(ads.name, a_col, a_row, chip)
+                    ):
+                        continue
                     b = _read(bds.name, col, row, chip, chip)
-                    a = _read(ads.name, col + round(grid_dx), row + round(grid_dy), chip, chip)
-                    pairs.append((b, a))
+                    a = _read(ads.name, a_col, a_row, chip, chip)
+                    if b.std() > 0 and a.std() > 0:
+                        pairs.append((b, a))
         dy, dx = median_shift(pairs) if pairs else (0.0, 0.0)
         gain = estimate_gain([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else 1.0
         total_dy, total_dx = round(grid_dy) + dy, round(grid_dx) + dx
