@@ -235,3 +235,17 @@ def test_nodata_is_neither_change_nor_evidence(tmp_path: Path, pair) -> None:
         shapely.intersects(structures.geometry.values, g.buffer(2)).any() for g in posts.geometry
     ]
     assert len(found) > 0 and np.mean(found) >= 0.9
+
+
+def test_bad_worker_settings_are_parameter_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fenceline.errors import ParameterError
+    from fenceline.imagery.scheduler import default_workers, map_unordered
+
+    monkeypatch.setenv("FENCELINE_WORKERS", "3")
+    assert default_workers() == 3
+    for bad in ("many", "0"):
+        monkeypatch.setenv("FENCELINE_WORKERS", bad)
+        with pytest.raises(ParameterError, match="FENCELINE_WORKERS"):
+            default_workers()
+    with pytest.raises(ParameterError, match="--workers"):
+        list(map_unordered(abs, [1, 2], workers=0))

@@ -25,7 +25,13 @@ def default_workers() -> int:
     """Local pool size: ``FENCELINE_WORKERS`` or the number of CPUs."""
     value = os.environ.get("FENCELINE_WORKERS")
     if value:
-        return max(1, int(value))
+        try:
+            workers = int(value)
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ParameterError("FENCELINE_WORKERS", f"{value!r} is not a positive integer")
+        return workers
     return max(1, os.cpu_count() or 1)
 
 
