@@ -55,6 +55,33 @@ def read_only(project: fenceline.Project) -> float:
     return time.perf_counter() - start
 
 
+def stages(project: fenceline.Project) -> dict[str, float]:
+    """Seconds per stage of the tiles, in this process: plan (checks, co-registration, gain),
+    change map (reading, sub-pixel shift, gain, detector), vectorisation (components, lines,
+    polygons, clipping to the tile core)."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
+    from fenceline.imagery.detect import detector_from_spec
+    from fenceline.imagery.pipeline import run_tile
+
+    start = time.perf_counter()
+    p = plan(project.store, "before", "after")
+    out = {"plan": time.perf_counter() - start, "change map": 0.0, "tiles": 0.0}
+    with rasterio_env():
+        for job in p.jobs:
+            col, row, width, height = job.tile.read
+            start = time.perf_counter()
+            before = _read(job.before_path, col, row, width, height)
+            after = _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
+            after = apply_subpixel_shift(after, *job.subpixel) * job.gain
+            detector_from_spec(job.detector).change(before, after)
+            out["change map"] += time.perf_counter() - start
+            start = time.perf_counter()
+            run_tile(job)
+            out["tiles"] += time.perf_counter() - start
+    out["vectorisation"] = max(0.0, out["tiles"] - out["change map"])
+    return out
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (VmHWM; unlike ru_maxrss, not inherited over exec)."""
     with open("/proc/self/status") as status:
@@ -130,7 +157,6 @@ def main() -> None:
             summary = detect_changes(run_project.store, "before", "after", workers=1)
             detects.append(time.perf_counter() - start)
             run_project.close()
-        project.close()
         read_rate = mp / statistics.median(reads)
         detect_rate = mp / statistics.median(detects)
         print(f"\nread only (both images):  {read_rate:8.1f} MP/s  (median of {args.repeat})")
@@ -143,7 +169,15 @@ def main() -> None:
             f"ratio detection / read:   {ratio:8.2f}   (target >= 0.5: "
             f"{'met' if ratio >= 0.5 else 'MISSED'})"
         )
+        runs = [stages(project) for _ in range(args.repeat)]
+        print("where detection time goes (1 process, median seconds for the scene):")
+        for name in ("plan", "change map", "vectorisation"):
+            seconds = statistics.median(r[name] for r in runs)
+            rate = f"{mp / seconds:8.1f} MP/s" if seconds > 0 else ""
+            print(f"  {name:14} {seconds:6.2f} s {rate}")
+        print("  (the rest is writing candidates to the project and scheduling)")
 
+        project.close()
         print("\npeak memory of one detection run (fresh process, 1 worker)")
         small = memory_in_fresh_process(size, tmp_dir)
         large = memory_in_fresh_process(size * 2, tmp_dir)
