@@ -10,7 +10,8 @@ import pytest
 import shapely
 
 import fenceline
-from fenceline.imagery.detect import OnnxDetector, vectorise
+from fenceline.errors import ParameterError
+from fenceline.imagery.detect import Detector, OnnxDetector, detector_from_spec, vectorise
 from fenceline.imagery.pipeline import detect_changes, plan
 from fenceline.imagery.tiles import tile_grid
 from fenceline.store import AuditEntry
@@ -270,3 +271,51 @@ def test_structure_joined_to_a_fence_is_split_from_it() -> None:
     strip[96:106, 10:290] = 3.0
     strip[94:108, 120:150] = 3.0
     assert all(c["kind"] == "new_linear" for c in vectorise(strip, gsd_m=0.5))
+
+
+class BrighterDetector(Detector):
+    """A user's detector: anything much brighter in the after image (a test of the interface)."""
+
+    name = "brighter"
+
+    def __init__(self, dn: float = 60.0) -> None:
+        self.dn = dn
+
+    def spec(self) -> dict:
+        return {"name": self.name, "class": f"{__name__}:BrighterDetector", "dn": self.dn}
+
+    def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        return ((after - before) / self.dn).astype(np.float32)
+
+
+def test_a_user_detector_runs_in_the_pipeline(tmp_path: Path) -> None:
+    import rasterio
+
+    from fenceline.imagery.catalog import add_image
+    from fenceline.imagery.synthetic import write_geotiff
+
+    transform = rasterio.Affine(0.5, 0, 433000, 0, -0.5, 4584000)
+    rng = np.random.default_rng(3)
+    before = (100 + rng.normal(0, 3, (256, 256))).astype("uint8")
+    after = before.copy()
+    after[100:114, 60:74] = 230  # a 7 m roof
+    with fenceline.create(tmp_path / "u.gpkg") as p:
+        add_image(
+            p.store,
+            write_geotiff(tmp_path / "b.tif", before, transform=transform),
+            acquired="2020-01-01",
+            image_id="b",
+        )
+        add_image(
+            p.store,
+            write_geotiff(tmp_path / "a.tif", after, transform=transform),
+            acquired="2021-01-01",
+            image_id="a",
+        )
+        detect_changes(p.store, "b", "a", detector=BrighterDetector(), workers=1, tile_size=128)
+        cands = p.store.read_candidates()
+    assert list(cands["kind"]) == ["new_structure"]
+    assert list(cands["detector"]) == ["brighter"]
+    assert detector_from_spec(BrighterDetector(40.0).spec()).dn == 40.0
+    with pytest.raises(ParameterError, match="cannot load"):
+        detector_from_spec({"name": "x", "class": "no.such.module:Thing"})

@@ -181,9 +181,32 @@ class OnnxDetector(Detector):
 
 
 def detector_from_spec(spec: dict[str, Any]) -> Detector:
-    """Rebuild a detector from :meth:`Detector.spec` (how workers receive it)."""
+    """Rebuild a detector from :meth:`Detector.spec` (how workers receive it).
+
+    ``classical`` and ``onnx`` are built in. Any other detector's spec names its class as
+    ``"class": "package.module:ClassName"`` (importable where the tiles run); the other keys
+    except ``name`` are its constructor's keyword arguments.
+
+    >>> detector_from_spec({"name": "classical", "k_sigma": 5.0}).k_sigma
+    5.0
+    >>> spec = {"name": "mine", "class": "fenceline.imagery.detect:ClassicalDetector"}
+    >>> type(detector_from_spec(spec)).__name__
+    'ClassicalDetector'
+    """
+    import importlib
+
     spec = dict(spec)
     name = spec.pop("name", "classical")
+    target = spec.pop("class", None)
+    if target is not None:
+        module_name, _, class_name = str(target).partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ParameterError("--detector", f"cannot load detector {target!r} ({exc})") from None
+        if not (isinstance(cls, type) and issubclass(cls, Detector)):
+            raise ParameterError("--detector", f"{target!r} is not a Detector subclass")
+        return cls(**spec)
     if name == "classical":
         return ClassicalDetector(**spec)
     if name == "onnx":
