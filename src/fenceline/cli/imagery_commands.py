@@ -104,11 +104,19 @@ def detect(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Local processes (default: CPUs).")] = None,
     tile_size: Annotated[int, typer.Option(help="Tile side in pixels.")] = 1024,
-    detector: Annotated[str, typer.Option(help="classical or onnx.")] = "classical",
+    detector: Annotated[
+        str, typer.Option(help="classical, onnx, or a Detector subclass as package.module:Class.")
+    ] = "classical",
     model: Annotated[
         Path | None, typer.Option(help="ONNX model file (with --detector onnx).")
     ] = None,
-    threshold: Annotated[float | None, typer.Option(help="Detector threshold.")] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="classical: change threshold in robust standard deviations (default 6); "
+            "onnx: probability taken as change (default 0.5)."
+        ),
+    ] = None,
     analyst: AnalystOption = None,
 ) -> None:
     """Detect new and removed structures and linear features between two images."""
@@ -125,8 +133,12 @@ def detect(
         if model is None:
             raise ParameterError("--model", "--detector onnx needs a model file")
         chosen = OnnxDetector(model, threshold=threshold or 0.5)
+    elif ":" in detector:
+        from fenceline.imagery.detect import detector_from_spec
+
+        chosen = detector_from_spec({"name": detector, "class": detector})
     else:
-        raise ParameterError("--detector", "must be classical or onnx")
+        raise ParameterError("--detector", "must be classical, onnx or package.module:Class")
     with _open(project) as p, progress_bar("tiles") as update:
         summary = detect_changes(
             p.store,
