@@ -319,3 +319,19 @@ def test_a_user_detector_runs_in_the_pipeline(tmp_path: Path) -> None:
     assert detector_from_spec(BrighterDetector(40.0).spec()).dn == 40.0
     with pytest.raises(ParameterError, match="cannot load"):
         detector_from_spec({"name": "x", "class": "no.such.module:Thing"})
+
+
+def test_bad_model_fails_before_any_tile_and_errors_cross_processes(tmp_path: Path) -> None:
+    import pickle
+
+    from fenceline.errors import InputError
+
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(InputError, match="not a usable ONNX model"):
+        OnnxDetector(garbage)
+    # errors raised in a worker process come back to the command line intact
+    error = pickle.loads(pickle.dumps(InputError("a.tif", "broken", feature=3, field="x")))
+    assert isinstance(error, InputError) and error.exit_code == 2
+    assert (error.source, error.feature, error.field) == ("a.tif", 3, "x")
+    assert str(error) == "a.tif: feature 3: field 'x': broken"

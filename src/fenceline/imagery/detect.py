@@ -135,6 +135,7 @@ class OnnxDetector(Detector):
             raise InputError(self.model_path, "no such model file")
         if not 0 < self.threshold < 1:
             raise ParameterError("--threshold", "must be between 0 and 1 for an ONNX model")
+        self._session()  # a file onnxruntime cannot load fails here, before any tile runs
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "model_path": self.model_path, "threshold": self.threshold}
