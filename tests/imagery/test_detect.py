@@ -252,27 +252,6 @@ def test_bad_worker_settings_are_parameter_errors(monkeypatch: pytest.MonkeyPatc
         list(map_unordered(abs, [1, 2], workers=0))
 
 
-def test_structure_joined_to_a_fence_is_split_from_it() -> None:
-    """A guard post touching a new fence is one change component: both come out."""
-    strength = np.zeros((200, 300), np.float32)
-    strength[100:102, 10:290] = 3.0  # a 1 m fence, 140 m long
-    strength[84:100, 140:156] = 3.0  # an 8 m post against it
-    found = vectorise(strength, gsd_m=0.5)
-    kinds = sorted(c["kind"] for c in found)
-    assert "new_structure" in kinds and "new_linear" in kinds
-    post = shapely.box(140, 84, 156, 100)
-    structures = [c["geometry"] for c in found if c["kind"] == "new_structure"]
-    assert len(structures) == 1
-    assert structures[0].intersection(post).area > 0.8 * post.area
-    lines = shapely.union_all([c["geometry"] for c in found if c["kind"] == "new_linear"])
-    assert lines.length > 0.8 * 280
-    # a wide stretch of a patrol strip is not a structure
-    strip = np.zeros((200, 300), np.float32)
-    strip[96:106, 10:290] = 3.0
-    strip[94:108, 120:150] = 3.0
-    assert all(c["kind"] == "new_linear" for c in vectorise(strip, gsd_m=0.5))
-
-
 class BrighterDetector(Detector):
     """A user's detector: anything much brighter in the after image (a test of the interface)."""
 

@@ -224,69 +224,6 @@ def _polygon(component: np.ndarray) -> shapely.Geometry:
     return shapely.convex_hull(shapely.multipoints(corners))
 
 
-def _thick_parts(component: np.ndarray, *, gsd_m: float, min_width_m: float = 3.0) -> np.ndarray:
-    """Parts of a linear component much thicker than the line beside them: structures.
-
-    A guard post next to a fence or patrol strip merges with it into one component. The
-    line's half-width is the median distance to the background along the component's
-    skeleton; pixels farther than 1.5 times that (and than ``min_width_m / 2``) from the
-    background seed the thick parts, grown back to their extent (a morphological opening by
-    a disk of that radius). A part is kept only where it is also 1.5 times thicker than the
-    line right around it (a wider stretch of a patrol strip is not a structure).
-    """
-    ndimage = _ndimage()
-    from skimage.morphology import skeletonize
-
-    padded = np.pad(component, 1)
-    distance = ndimage.distance_transform_edt(padded)[1:-1, 1:-1]
-    skeleton = skeletonize(component)
-    if not skeleton.any():
-        return np.zeros_like(component)
-    half_width = float(np.median(distance[skeleton]))
-    radius = max(1.5 * half_width + 1.0, min_width_m / (2 * gsd_m))
-    seeds = distance >= radius
-    if not seeds.any():
-        return np.zeros_like(component)
-    thick = (ndimage.distance_transform_edt(~seeds) < radius) & component
-    parts = ndimage.label(thick, structure=np.ones((3, 3), bool))[0]
-    ring_px = int(np.ceil(2 * radius))
-    for k, part_slice in enumerate(ndimage.find_objects(parts), start=1):
-        grown = tuple(slice(max(0, s.start - ring_px), s.stop + ring_px) for s in part_slice)
-        part = parts[grown] == k
-        ring = (
-            ndimage.binary_dilation(part, iterations=ring_px)
-            & ~part
-            & skeleton[grown]
-            & ~thick[grown]
-        )
-        local = float(np.median(distance[grown][ring])) if ring.any() else 0.0
-        if distance[grown][part].max() < 1.5 * local + 1.0:
-            thick[grown] &= ~part
-    return thick
-
-
-def _structure(
-    strength: np.ndarray, part: np.ndarray, sign: int, min_px: int, px_area: float, gsd_m: float
-) -> dict[str, Any] | None:
-    """A structure candidate from a compact component (mask ``part`` over ``strength``)."""
-    values = strength[part]
-    peak = float(np.abs(values).max())
-    # the outline is the component's strong part, without the faint high-pass halo
-    core = part & (np.abs(strength) >= max(1.0, 0.4 * peak))
-    if core.sum() < min_px:
-        return None
-    rows, cols = np.nonzero(part)
-    cov = np.cov(np.vstack([rows, cols])) if len(rows) > 2 else np.eye(2)
-    eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 1e-6, None))
-    return {
-        "kind": "new_structure" if sign > 0 else "removed_structure",
-        "geometry": _polygon(core),
-        "score": float(1 - np.exp(-peak / 3)),
-        "area_m2": float(core.sum() * px_area),
-        "length_m": float(4 * np.sqrt(eig[1]) * gsd_m),
-    }
-
-
 def vectorise(
     strength: np.ndarray,
     *,
@@ -295,7 +232,6 @@ def vectorise(
     max_structure_m: float = 40.0,
     min_line_m: float = 15.0,
     elongation: float = 4.0,
-    min_joined_m2: float = 9.0,
 ) -> list[dict[str, Any]]:
     """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row).
 
@@ -303,9 +239,7 @@ def vectorise(
     ``|strength| >= 0.5`` (hysteresis). A component longer than ``min_line_m`` and at least
     ``elongation`` times longer than wide is a linear feature; otherwise a component of at
     least ``min_area_m2`` no longer than ``max_structure_m`` is a structure; a larger one is
-    traced as lines too (lines that meet at a crossing form such components). Parts of a
-    linear component much thicker than the line beside them (a guard post joined to a fence)
-    become structures of their own if they cover ``min_joined_m2`` and score 0.5 or more.
+    traced as lines too (lines that meet at a crossing form such components).
     """
     ndimage = _ndimage()
     magnitude = np.abs(strength)
@@ -339,32 +273,6 @@ def vectorise(
         if length_m >= min_line_m and (
             length_px >= elongation * width_px or length_m > max_structure_m
         ):
-            # structures joined to the line (a guard post by a fence) come out first
-            thick = _thick_parts(component, gsd_m=gsd_m)
-            if thick.any():
-                parts = ndimage.label(thick, structure=np.ones((3, 3), bool))[0]
-                for k, part_slice in enumerate(ndimage.find_objects(parts), start=1):
-                    part = parts == k
-                    p_rows, p_cols = np.nonzero(part[part_slice])
-                    p_cov = np.cov(np.vstack([p_rows, p_cols])) if len(p_rows) > 2 else np.eye(2)
-                    p_eig = np.sort(np.clip(np.linalg.eigvalsh(p_cov), 1e-6, None))
-                    p_length = 4 * np.sqrt(p_eig[1])
-                    if (
-                        p_length * gsd_m > max_structure_m
-                        or p_length > 2.5 * 4 * np.sqrt(p_eig[0])
-                        or part.sum() < min_px
-                    ):
-                        thick[part] = False  # a wide stretch of the line, not a structure
-                        continue
-                    found = _structure(strength[sl], part, sign, min_px, px_area, gsd_m)
-                    # held to a higher standard than a component of its own: big and clear
-                    if found is not None and (
-                        found["area_m2"] >= min_joined_m2 and found["score"] >= 0.5
-                    ):
-                        found["geometry"] = shapely.affinity.translate(found["geometry"], x0, y0)
-                        out.append(found)
-                if thick.any():
-                    component = component & ~ndimage.binary_dilation(thick, iterations=2)
             for line in skeleton_lines(component):
                 if line.length * gsd_m < min_line_m / 2:
                     continue
@@ -378,8 +286,19 @@ def vectorise(
                     }
                 )
         else:
-            found = _structure(strength[sl], component, sign, min_px, px_area, gsd_m)
-            if found is not None:
-                found["geometry"] = shapely.affinity.translate(found["geometry"], x0, y0)
-                out.append(found)
+            # the outline is the component's strong part, without the faint high-pass halo
+            peak = float(np.abs(values).max())
+            core = component & (np.abs(strength[sl]) >= max(1.0, 0.4 * peak))
+            if core.sum() < min_px:
+                continue
+            polygon = shapely.affinity.translate(_polygon(core), x0, y0)
+            out.append(
+                {
+                    "kind": "new_structure" if sign > 0 else "removed_structure",
+                    "geometry": polygon,
+                    "score": score,
+                    "area_m2": float(core.sum() * px_area),
+                    "length_m": float(length_px * gsd_m),
+                }
+            )
     return out
