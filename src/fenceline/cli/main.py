@@ -12,7 +12,13 @@ import sys
 import typer
 
 from fenceline import __version__
-from fenceline.cli import demo_commands, metrics_commands, project_commands, testimony_commands
+from fenceline.cli import (
+    demo_commands,
+    imagery_commands,
+    metrics_commands,
+    project_commands,
+    testimony_commands,
+)
 from fenceline.errors import FencelineError
 
 app = typer.Typer(
@@ -30,6 +36,7 @@ app = typer.Typer(
 project_commands.register(app)
 demo_commands.register(app)
 metrics_commands.register(app)
+imagery_commands.register(app)
 testimony_commands.register(app)
 
 
