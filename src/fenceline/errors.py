@@ -26,6 +26,19 @@ class FencelineError(Exception):
     #: exit code the command line uses for this error (2: bad input or usage; 1: failure)
     exit_code: int = 1
 
+    def __reduce__(self) -> tuple:
+        # subclasses build their message from keyword arguments in __init__; rebuild from the
+        # message and attributes instead, so an error raised in a worker process (local pool,
+        # Dask) reaches the command line intact
+        return (_rebuild_error, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type, message: str, state: dict) -> FencelineError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(FencelineError, ValueError):
     """A user-supplied file or value is wrong.

@@ -62,7 +62,9 @@ def snapshot(
         geometry=[i[2] for i in images],
         crs=crs,
     )
-    return Snapshot(border_frame, area_frame, fence_frame, facility_frame, obs, image_frame, "0" * 64)
+    return Snapshot(
+        border_frame, area_frame, fence_frame, facility_frame, obs, image_frame, "0" * 64
+    )
 
 
 def walk(lon: float, lat: float, azimuth: float, km: float, n: int) -> shapely.LineString:
@@ -77,9 +79,13 @@ def walk(lon: float, lat: float, azimuth: float, km: float, n: int) -> shapely.L
 
 def geographiclib_km(line: shapely.LineString) -> float:
     c = np.asarray(line.coords)
-    return sum(
-        GEOD.Inverse(c[i, 1], c[i, 0], c[i + 1, 1], c[i + 1, 0])["s12"] for i in range(len(c) - 1)
-    ) / 1000
+    return (
+        sum(
+            GEOD.Inverse(c[i, 1], c[i, 0], c[i + 1, 1], c[i + 1, 0])["s12"]
+            for i in range(len(c) - 1)
+        )
+        / 1000
+    )
 
 
 def offset_point(lon: float, lat: float, azimuth: float, metres: float) -> tuple[float, float]:
@@ -94,7 +100,9 @@ HOERYONG = (129.75, 42.44)
 BORDER_AZIMUTH = 45.0
 
 
-def zigzag(km_along: float, offsets_m: tuple[float, float], target_km: float, start_km: float) -> shapely.LineString:
+def zigzag(
+    km_along: float, offsets_m: tuple[float, float], target_km: float, start_km: float
+) -> shapely.LineString:
     """A fence zigzagging between two offsets from the border, exactly ``target_km`` long
     (GeographicLib), found by bisection on the number of teeth's amplitude."""
     near, far = offsets_m
@@ -135,15 +143,25 @@ def hoeryong() -> Snapshot:
         return shapely.Point(q["lon2"], q["lat2"])
 
     facilities = [(f"wt-{i}", "watchtower", post(0.7 + 1.5 * i, 800.0)) for i in range(5)]
-    facilities += [(f"gp-{i}", "guard_post", post(0.02 + 7.36 * i / 168, 200.0)) for i in range(169)]
-    observations = [("primary-1", "2019-06-01", "present"), ("primary-1", "2020-01-15", "present"),
-                    ("primary-1", "2022-04-01", "upgraded"),
-                    ("secondary-1", "2020-01-15", "absent"), ("secondary-1", "2022-04-01", "present")]
+    facilities += [
+        (f"gp-{i}", "guard_post", post(0.02 + 7.36 * i / 168, 200.0)) for i in range(169)
+    ]
+    observations = [
+        ("primary-1", "2019-06-01", "present"),
+        ("primary-1", "2020-01-15", "present"),
+        ("primary-1", "2022-04-01", "upgraded"),
+        ("secondary-1", "2020-01-15", "absent"),
+        ("secondary-1", "2022-04-01", "present"),
+    ]
     observations += [(f"wt-{i}", "2019-06-01", "present") for i in range(5)]
     for i in range(169):
         observations += [(f"gp-{i}", "2020-01-15", "absent"), (f"gp-{i}", "2022-04-01", "present")]
     return snapshot(
-        [border], fences, facilities, observations, areas=[{"name": "Hoeryong", "from_km": 0.0, "to_km": 7.4}]
+        [border],
+        fences,
+        facilities,
+        observations,
+        areas=[{"name": "Hoeryong", "from_km": 0.0, "to_km": 7.4}],
     )
 
 

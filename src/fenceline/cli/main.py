@@ -14,6 +14,7 @@ import typer
 from fenceline import __version__
 from fenceline.cli import (
     demo_commands,
+    imagery_commands,
     metrics_commands,
     project_commands,
     report_commands,
@@ -37,6 +38,7 @@ project_commands.register(app)
 demo_commands.register(app)
 metrics_commands.register(app)
 report_commands.register(app)
+imagery_commands.register(app)
 testimony_commands.register(app)
 
 

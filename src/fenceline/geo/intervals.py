@@ -59,7 +59,9 @@ def intersect(a: Intervals, b: Intervals) -> Intervals:
     return union(lo[keep], hi[keep])
 
 
-def clip_to(start: FloatArray, end: FloatArray, within: Intervals) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+def clip_to(
+    start: FloatArray, end: FloatArray, within: Intervals
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     """Clip many intervals to a (small) normalised set; returns the pieces and their source index.
 
     >>> clip_to(np.array([0.0]), np.array([10.0]), (np.array([2.0, 5.0]), np.array([3.0, 6.0])))[:2]

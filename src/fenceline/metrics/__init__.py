@@ -10,4 +10,11 @@ from fenceline.metrics.engine import Engine
 from fenceline.metrics.indicators import compute_metrics
 from fenceline.metrics.timeline import compute_timeline, step_dates, timeline_rows
 
-__all__ = ["Engine", "agreement", "compute_metrics", "compute_timeline", "step_dates", "timeline_rows"]
+__all__ = [
+    "Engine",
+    "agreement",
+    "compute_metrics",
+    "compute_timeline",
+    "step_dates",
+    "timeline_rows",
+]

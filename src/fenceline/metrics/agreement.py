@@ -31,7 +31,9 @@ def _f1(precision: float | None, recall: float | None) -> float | None:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def _covered_km(ref: BorderReference, lines: np.ndarray, others: np.ndarray, tolerance_m: float) -> float:
+def _covered_km(
+    ref: BorderReference, lines: np.ndarray, others: np.ndarray, tolerance_m: float
+) -> float:
     """Geodesic km of ``lines`` within ``tolerance_m`` of any of ``others`` (planar inputs)."""
     if len(lines) == 0 or len(others) == 0:
         return 0.0
@@ -43,16 +45,26 @@ def _covered_km(ref: BorderReference, lines: np.ndarray, others: np.ndarray, tol
     return float(line_lengths_km(ref.geometries_to_lonlat(clipped)).sum())
 
 
-def fence_agreement(ref: BorderReference, a: np.ndarray, b: np.ndarray, tolerance_m: float) -> dict[str, Any]:
+def fence_agreement(
+    ref: BorderReference, a: np.ndarray, b: np.ndarray, tolerance_m: float
+) -> dict[str, Any]:
     """Length-weighted precision, recall and F1 of fences B against reference A (lon/lat)."""
     pa, pb = ref.geometries_to_planar(a), ref.geometries_to_planar(b)
     km_a, km_b = float(line_lengths_km(a).sum()), float(line_lengths_km(b).sum())
     recall = _covered_km(ref, pa, pb, tolerance_m) / km_a if km_a else None
     precision = _covered_km(ref, pb, pa, tolerance_m) / km_b if km_b else None
-    return {"a_km": _r(km_a), "b_km": _r(km_b), "precision": _r(precision), "recall": _r(recall), "f1": _r(_f1(precision, recall))}
+    return {
+        "a_km": _r(km_a),
+        "b_km": _r(km_b),
+        "precision": _r(precision),
+        "recall": _r(recall),
+        "f1": _r(_f1(precision, recall)),
+    }
 
 
-def point_agreement(ref: BorderReference, a: np.ndarray, b: np.ndarray, tolerance_m: float) -> dict[str, Any]:
+def point_agreement(
+    ref: BorderReference, a: np.ndarray, b: np.ndarray, tolerance_m: float
+) -> dict[str, Any]:
     """Matched-point precision, recall and F1 of facilities B against reference A."""
     xa = ref.to_planar(shapely.get_coordinates(a)) if len(a) else np.zeros((0, 2))
     xb = ref.to_planar(shapely.get_coordinates(b)) if len(b) else np.zeros((0, 2))
@@ -69,8 +81,14 @@ def point_agreement(ref: BorderReference, a: np.ndarray, b: np.ndarray, toleranc
                 matched += 1
     precision = matched / len(xb) if len(xb) else None
     recall = matched / len(xa) if len(xa) else None
-    return {"a": len(xa), "b": len(xb), "matched": matched, "precision": _r(precision), "recall": _r(recall),
-            "f1": _r(_f1(precision, recall))}
+    return {
+        "a": len(xa),
+        "b": len(xb),
+        "matched": matched,
+        "precision": _r(precision),
+        "recall": _r(recall),
+        "f1": _r(_f1(precision, recall)),
+    }
 
 
 def agreement(
@@ -91,7 +109,9 @@ def agreement(
         Matching distance for facilities (default: ``tolerance_m``).
     """
     if not tolerance_m > 0:
-        raise ParameterError("--tolerance-m", f"must be a positive number of metres, not {tolerance_m}")
+        raise ParameterError(
+            "--tolerance-m", f"must be a positive number of metres, not {tolerance_m}"
+        )
     point_tolerance_m = tolerance_m if point_tolerance_m is None else point_tolerance_m
     from fenceline import __version__
 
@@ -100,12 +120,21 @@ def agreement(
     if len(border) == 0:
         raise ParameterError("border", "neither project has a border line")
     ref = BorderReference(list(border.geometry), border["side"].fillna("left").tolist())
-    fences = fence_agreement(ref, snaps[0].fences.geometry.to_numpy(), snaps[1].fences.geometry.to_numpy(), tolerance_m)
+    fences = fence_agreement(
+        ref, snaps[0].fences.geometry.to_numpy(), snaps[1].fences.geometry.to_numpy(), tolerance_m
+    )
     points = point_agreement(
-        ref, snaps[0].facilities.geometry.to_numpy(), snaps[1].facilities.geometry.to_numpy(), point_tolerance_m
+        ref,
+        snaps[0].facilities.geometry.to_numpy(),
+        snaps[1].facilities.geometry.to_numpy(),
+        point_tolerance_m,
     )
     return {
-        "params": {"tolerance_m": tolerance_m, "point_tolerance_m": point_tolerance_m, "reference": "a"},
+        "params": {
+            "tolerance_m": tolerance_m,
+            "point_tolerance_m": point_tolerance_m,
+            "reference": "a",
+        },
         "fences": fences,
         "facilities": points,
         "provenance": {

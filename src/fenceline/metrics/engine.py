@@ -22,7 +22,7 @@ from fenceline.store.base import Snapshot
 from fenceline.temporal import Timeline
 from fenceline.vocab import FACILITY_KINDS, FENCE_LAYERS
 
-__all__ = ["Engine", "Region", "RegionClip", "WHOLE_BORDER"]
+__all__ = ["WHOLE_BORDER", "Engine", "Region", "RegionClip"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -87,17 +87,27 @@ class Engine:
 
     def __init__(self, snapshot: Snapshot, corridor_m: float = 3000.0) -> None:
         if not corridor_m > 0:
-            raise ParameterError("--corridor-m", f"must be a positive number of metres, not {corridor_m}")
+            raise ParameterError(
+                "--corridor-m", f"must be a positive number of metres, not {corridor_m}"
+            )
         border = snapshot.border
         if border is None or len(border) == 0 or border.geometry.isna().all():
-            raise ParameterError("border", "the project has no border line (create it with `fenceline init --border FILE`)")
+            raise ParameterError(
+                "border",
+                "the project has no border line (create it with `fenceline init --border FILE`)",
+            )
         if len(snapshot.fences) == 0 and len(snapshot.facilities) == 0:
             raise ParameterError(
-                "project", "has no fences or facilities: nothing to measure (add some with `fenceline import`)"
+                "project",
+                "has no fences or facilities: nothing to measure (add some with `fenceline import`)",
             )
         self.snapshot = snapshot
         self.corridor_m = float(corridor_m)
-        sides = border["side"].fillna("left").astype(str).tolist() if "side" in border else ["left"] * len(border)
+        sides = (
+            border["side"].fillna("left").astype(str).tolist()
+            if "side" in border
+            else ["left"] * len(border)
+        )
         self.ref = BorderReference(list(border.geometry), sides)
 
         fences, facilities = snapshot.fences, snapshot.facilities
@@ -106,24 +116,34 @@ class Engine:
         layer = fences["layer"].astype(str) if len(fences) else pd.Series([], dtype=str)
         self.layers = FENCE_LAYERS
         self.fence_layer = np.array(
-            [FENCE_LAYERS.index(v) if v in FENCE_LAYERS else FENCE_LAYERS.index("other") for v in layer],
+            [
+                FENCE_LAYERS.index(v) if v in FENCE_LAYERS else FENCE_LAYERS.index("other")
+                for v in layer
+            ],
             dtype=np.int64,
         )
         kind = facilities["kind"].astype(str) if len(facilities) else pd.Series([], dtype=str)
         self.kinds = FACILITY_KINDS
         self.facility_kind = np.array(
-            [FACILITY_KINDS.index(v) if v in FACILITY_KINDS else FACILITY_KINDS.index("other") for v in kind],
+            [
+                FACILITY_KINDS.index(v) if v in FACILITY_KINDS else FACILITY_KINDS.index("other")
+                for v in kind
+            ],
             dtype=np.int64,
         )
         self.fences_planar = self.ref.geometries_to_planar(fences.geometry.to_numpy())
         fac_xy = shapely.get_coordinates(facilities.geometry.to_numpy())
         self.facility_xy = self.ref.to_planar(fac_xy) if len(fac_xy) else np.zeros((0, 2))
-        self.facility_points = shapely.points(self.facility_xy) if len(self.facility_xy) else np.zeros(0, dtype=object)
+        self.facility_points = (
+            shapely.points(self.facility_xy) if len(self.facility_xy) else np.zeros(0, dtype=object)
+        )
 
         self._timelines(snapshot.observations)
         # chainage used to assign features to chainage areas
         mid = shapely.line_interpolate_point(self.fences_planar, 0.5, normalized=True)
-        self.fence_chainage = self.ref.chainage_km(shapely.get_coordinates(mid)) if len(mid) else np.zeros(0)
+        self.fence_chainage = (
+            self.ref.chainage_km(shapely.get_coordinates(mid)) if len(mid) else np.zeros(0)
+        )
         self.facility_chainage = self.ref.chainage_km(self.facility_xy)
         self._full_corridor: shapely.Geometry | None = None
         self.regions = self._regions(snapshot.areas)
@@ -158,7 +178,9 @@ class Engine:
             self._full_corridor = self.ref.corridor(self.corridor_m)
         return self._full_corridor
 
-    def _chainage_region(self, name: str, lo: float, hi: float, definition: dict[str, Any]) -> Region:
+    def _chainage_region(
+        self, name: str, lo: float, hi: float, definition: dict[str, Any]
+    ) -> Region:
         lo, hi = max(lo, 0.0), min(hi, self.ref.length_km)
         return Region(
             name=name,
@@ -172,7 +194,14 @@ class Engine:
 
     def _regions(self, areas: Any) -> list[Region]:
         if areas is None or len(areas) == 0:
-            return [self._chainage_region(WHOLE_BORDER, 0.0, self.ref.length_km, {"from_km": 0.0, "to_km": self.ref.length_km})]
+            return [
+                self._chainage_region(
+                    WHOLE_BORDER,
+                    0.0,
+                    self.ref.length_km,
+                    {"from_km": 0.0, "to_km": self.ref.length_km},
+                )
+            ]
         regions = []
         for row in areas.itertuples(index=False):  # a handful of areas, not features
             name = str(row.name)
@@ -199,10 +228,13 @@ class Engine:
                 raise ParameterError(f"area {name!r}", "has neither a polygon nor from_km/to_km")
             lo, hi = float(lo), float(hi)
             if not 0 <= lo < hi:
-                raise ParameterError(f"area {name!r}", f"from_km {lo} must be >= 0 and below to_km {hi}")
+                raise ParameterError(
+                    f"area {name!r}", f"from_km {lo} must be >= 0 and below to_km {hi}"
+                )
             if lo >= self.ref.length_km:
                 raise ParameterError(
-                    f"area {name!r}", f"from_km {lo} is beyond the end of the border ({self.ref.length_km:.3f} km)"
+                    f"area {name!r}",
+                    f"from_km {lo} is beyond the end of the border ({self.ref.length_km:.3f} km)",
                 )
             regions.append(self._chainage_region(name, lo, hi, {"from_km": lo, "to_km": hi}))
         return regions
@@ -222,7 +254,8 @@ class Engine:
         if len(regions) == 1:
             return regions[0]
         start, end = union(
-            np.concatenate([r.start_km for r in regions]), np.concatenate([r.end_km for r in regions])
+            np.concatenate([r.start_km for r in regions]),
+            np.concatenate([r.end_km for r in regions]),
         )
         return Region(
             name="total",
@@ -241,10 +274,24 @@ class Engine:
         n_fences = len(self.fences_planar)
         empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
         if len(pieces) == 0:
-            return RegionClip(region, empty_i, empty_f, np.zeros(0, dtype=object), empty_f, empty_f, empty_i, empty_i,
-                              np.zeros(n_fences, dtype=bool), np.zeros(len(self.facility_xy), dtype=bool))
+            return RegionClip(
+                region,
+                empty_i,
+                empty_f,
+                np.zeros(0, dtype=object),
+                empty_f,
+                empty_f,
+                empty_i,
+                empty_i,
+                np.zeros(n_fences, dtype=bool),
+                np.zeros(len(self.facility_xy), dtype=bool),
+            )
         tree = shapely.STRtree(pieces)
-        fence_i, piece_i = tree.query(self.fences_planar, predicate="intersects") if n_fences else (empty_i, empty_i)
+        fence_i, piece_i = (
+            tree.query(self.fences_planar, predicate="intersects")
+            if n_fences
+            else (empty_i, empty_i)
+        )
         clipped = shapely.intersection(self.fences_planar[fence_i], pieces[piece_i])
         parts, owner = shapely.get_parts(clipped, return_index=True)
         is_line = shapely.get_type_id(parts) == 1
@@ -312,4 +359,3 @@ class Engine:
         from fenceline.geo import intersect, measure
 
         return measure(*intersect((start, end), (region.start_km, region.end_km)))
-

@@ -38,7 +38,9 @@ def parse_when(name: str, value: str | dt.date | None, bound: str = "end") -> dt
         raise ParameterError(name, str(exc)) from None
 
 
-def _layers_km(engine: Engine, clip: RegionClip, fence_mask: np.ndarray, border_km: float) -> dict[str, float]:
+def _layers_km(
+    engine: Engine, clip: RegionClip, fence_mask: np.ndarray, border_km: float
+) -> dict[str, float]:
     """Border km covered by exactly 0, 1, 2 and 3+ distinct layers of the masked fences."""
     seg_mask = fence_mask[clip.cover_fence]
     layer_of = engine.fence_layer[clip.cover_fence]
@@ -70,8 +72,14 @@ def _layers_km(engine: Engine, clip: RegionClip, fence_mask: np.ndarray, border_
     }
 
 
-def _by(codes: np.ndarray, weights: np.ndarray | None, names: tuple[str, ...], integer: bool) -> dict[str, Any]:
-    sums = np.bincount(codes, weights=weights, minlength=len(names)) if len(codes) else np.zeros(len(names))
+def _by(
+    codes: np.ndarray, weights: np.ndarray | None, names: tuple[str, ...], integer: bool
+) -> dict[str, Any]:
+    sums = (
+        np.bincount(codes, weights=weights, minlength=len(names))
+        if len(codes)
+        else np.zeros(len(names))
+    )
     out: dict[str, Any] = {
         name: (int(v) if integer else _r(v)) for name, v in zip(names, sums, strict=True)
     }
@@ -79,16 +87,25 @@ def _by(codes: np.ndarray, weights: np.ndarray | None, names: tuple[str, ...], i
     return out
 
 
-def evaluate(engine: Engine, clip: RegionClip, at_day: int, since_day: int | None, near_m: float) -> dict[str, Any]:
+def evaluate(
+    engine: Engine, clip: RegionClip, at_day: int, since_day: int | None, near_m: float
+) -> dict[str, Any]:
     """Every indicator for one clipped region at ``at_day`` (baseline ``since_day``)."""
     fences_t = engine.fence_timeline.status_at(at_day)
     facilities_t = engine.facility_timeline.status_at(at_day)
     piece_present = fences_t[clip.piece_fence] == PRESENT
     border_km = clip.border_km
 
-    fence_km = _by(engine.fence_layer[clip.piece_fence][piece_present], clip.piece_km[piece_present], engine.layers, False)
+    fence_km = _by(
+        engine.fence_layer[clip.piece_fence][piece_present],
+        clip.piece_km[piece_present],
+        engine.layers,
+        False,
+    )
     cover_present = fences_t[clip.cover_fence] == PRESENT
-    fenced = union_measure(clip.cover_lo[cover_present], clip.cover_hi[cover_present], presorted=True)
+    fenced = union_measure(
+        clip.cover_lo[cover_present], clip.cover_hi[cover_present], presorted=True
+    )
 
     fac = clip.facility_index
     fac_present = fac[facilities_t[fac] == PRESENT]
@@ -104,8 +121,12 @@ def evaluate(engine: Engine, clip: RegionClip, at_day: int, since_day: int | Non
         "fenced_border_km": _r(fenced),
         "layers_km": _layers_km(engine, clip, fences_t == PRESENT, border_km),
         "facilities": facilities,
-        "m_per_facility_along_fence": _r(1000 * fence_total / n_facilities) if n_facilities else None,
-        "m_per_facility_along_border": _r(1000 * border_km / n_facilities) if n_facilities else None,
+        "m_per_facility_along_fence": _r(1000 * fence_total / n_facilities)
+        if n_facilities
+        else None,
+        "m_per_facility_along_border": _r(1000 * border_km / n_facilities)
+        if n_facilities
+        else None,
     }
 
     if since_day is not None:
@@ -120,37 +141,56 @@ def evaluate(engine: Engine, clip: RegionClip, at_day: int, since_day: int | Non
         facilities_since = _by(engine.facility_kind[fac_since], None, engine.kinds, True)
         piece_since = fences_s[clip.piece_fence] == PRESENT
         fence_km_since = _by(
-            engine.fence_layer[clip.piece_fence][piece_since], clip.piece_km[piece_since], engine.layers, False
+            engine.fence_layer[clip.piece_fence][piece_since],
+            clip.piece_km[piece_since],
+            engine.layers,
+            False,
         )
         n_since = facilities_since["total"]
         near = 0
         hot = new | upgraded
         if hot.any() and len(fac_present):
             tree = shapely.STRtree(clip.piece_geom[hot])
-            hit, _ = tree.query(engine.facility_points[fac_present], predicate="dwithin", distance=near_m)
+            hit, _ = tree.query(
+                engine.facility_points[fac_present], predicate="dwithin", distance=near_m
+            )
             near = len(np.unique(hit))
         out |= {
             "fenced_border_km_since": _r(
-                union_measure(clip.cover_lo[cover_since], clip.cover_hi[cover_since], presorted=True)
+                union_measure(
+                    clip.cover_lo[cover_since], clip.cover_hi[cover_since], presorted=True
+                )
             ),
             "new_fence_km": _r(clip.piece_km[new].sum()),
             "upgraded_fence_km": _r(clip.piece_km[upgraded].sum()),
             "uncertain_fence_km": _r(clip.piece_km[uncertain].sum()),
             "fence_km_since": fence_km_since,
             "facilities_since": facilities_since,
-            "m_per_facility_along_fence_since": _r(1000 * (fence_km_since["total"] or 0.0) / n_since)
+            "m_per_facility_along_fence_since": _r(
+                1000 * (fence_km_since["total"] or 0.0) / n_since
+            )
             if n_since
             else None,
-            "m_per_facility_along_border_since": _r(1000 * border_km / n_since) if n_since else None,
-            "fold_increase": _r(n_facilities / facilities_since["total"]) if facilities_since["total"] else None,
+            "m_per_facility_along_border_since": _r(1000 * border_km / n_since)
+            if n_since
+            else None,
+            "fold_increase": _r(n_facilities / facilities_since["total"])
+            if facilities_since["total"]
+            else None,
             "facilities_near_new_or_upgraded_fence": int(near),
         }
     else:
         out |= dict.fromkeys(
             (
-                "fenced_border_km_since", "new_fence_km", "upgraded_fence_km", "uncertain_fence_km",
-                "fence_km_since", "facilities_since", "m_per_facility_along_fence_since",
-                "m_per_facility_along_border_since", "fold_increase",
+                "fenced_border_km_since",
+                "new_fence_km",
+                "upgraded_fence_km",
+                "uncertain_fence_km",
+                "fence_km_since",
+                "facilities_since",
+                "m_per_facility_along_fence_since",
+                "m_per_facility_along_border_since",
+                "fold_increase",
                 "facilities_near_new_or_upgraded_fence",
             )
         )
@@ -173,7 +213,9 @@ def evaluate(engine: Engine, clip: RegionClip, at_day: int, since_day: int | Non
     }
     out["outside_corridor"] = {
         "fences": int((region.fence_assigned & ~clip.fence_in_corridor & fence_exists).sum()),
-        "facilities": int((region.facility_assigned & ~clip.facility_in_corridor & facility_exists).sum()),
+        "facilities": int(
+            (region.facility_assigned & ~clip.facility_in_corridor & facility_exists).sum()
+        ),
     }
     out["denominators"] = {
         "m_per_facility_along_fence": "fence_km.total (all layers, present at T, in the corridor)",
@@ -243,7 +285,9 @@ def compute_metrics(
         raise ParameterError("--at", "an evaluation date is required")
     since_date = parse_when("--since", since)
     if since_date is not None and since_date >= at_date:
-        raise ParameterError("--since", f"must be before --at ({since_date} is not before {at_date})")
+        raise ParameterError(
+            "--since", f"must be before --at ({since_date} is not before {at_date})"
+        )
     if not near_m >= 0:
         raise ParameterError("--near-m", f"must be zero or more metres, not {near_m}")
     engine = engine or Engine(snapshot, corridor_m)
@@ -252,7 +296,11 @@ def compute_metrics(
     since_day = to_days(since_date) if since_date else None
     results = [evaluate(engine, engine.clip(r), at_day, since_day, near_m) for r in regions]
     total_region = engine.total(regions)
-    total = results[0] if len(regions) == 1 else evaluate(engine, engine.clip(total_region), at_day, since_day, near_m)
+    total = (
+        results[0]
+        if len(regions) == 1
+        else evaluate(engine, engine.clip(total_region), at_day, since_day, near_m)
+    )
     total = dict(total, name="total")
     params = {
         "at": at_date.isoformat(),

@@ -81,6 +81,22 @@ class Writer(abc.ABC):
     def set_meta(self, key: str, value: str) -> None:
         """Set a project metadata value (e.g. ``notice``)."""
 
+    # --- imagery review queue (schema version 2) -------------------------------------------
+    @abc.abstractmethod
+    def add_candidates(
+        self, run_id: str, tiles: pd.DataFrame, candidates: gpd.GeoDataFrame
+    ) -> int:
+        """Record finished tiles of a detection run and the candidates they found.
+
+        ``tiles`` has ``tile_row``, ``tile_col`` and ``candidates`` (the count); a tile already
+        recorded for ``run_id`` is skipped with its candidates, so a resumed run never
+        duplicates. Returns how many candidates were added.
+        """
+
+    @abc.abstractmethod
+    def decide_candidates(self, decisions: pd.DataFrame) -> int:
+        """Set ``status`` (and ``decided_by``, ``decided_at``, ``feature_id``, ``note``) by ``id``."""
+
 
 class Store(abc.ABC):
     """A fenceline project store."""
@@ -135,3 +151,12 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- imagery review queue (schema version 2) -------------------------------------------
+    @abc.abstractmethod
+    def read_candidates(self) -> gpd.GeoDataFrame:
+        """The change-detection review queue (EPSG:4326; polygons and lines)."""
+
+    @abc.abstractmethod
+    def read_detect_tiles(self, run_id: str) -> pd.DataFrame:
+        """The tiles of detection run ``run_id`` already done (``tile_row``, ``tile_col``)."""

@@ -293,6 +293,20 @@ class GeoPackageStore(Store):
             self._db.execute("ROLLBACK")
             raise
 
+    # --- imagery review queue (schema version 2) -------------------------------------------
+    def read_candidates(self) -> gpd.GeoDataFrame:
+        return self._read_layer("candidates")
+
+    def read_detect_tiles(self, run_id: str) -> pd.DataFrame:
+        rows = self._db.execute(
+            "SELECT tile_row, tile_col, candidates, done_at FROM detect_tiles WHERE run_id = ? "
+            "ORDER BY tile_row, tile_col",
+            (run_id,),
+        ).fetchall()
+        return pd.DataFrame.from_records(
+            rows, columns=["tile_row", "tile_col", "candidates", "done_at"]
+        )
+
 
 class _GeoPackageWriter(Writer):
     def __init__(self, store: GeoPackageStore) -> None:
@@ -416,3 +430,68 @@ class _GeoPackageWriter(Writer):
         self._touch(table)
         self._count(f"{table}_deleted", deleted)
         return deleted
+
+    # --- imagery review queue (schema version 2) -------------------------------------------
+    def add_candidates(
+        self, run_id: str, tiles: pd.DataFrame, candidates: gpd.GeoDataFrame
+    ) -> int:
+        done = {
+            (r, c)
+            for r, c in self._db.execute(
+                "SELECT tile_row, tile_col FROM detect_tiles WHERE run_id = ?", (run_id,)
+            )
+        }
+        new_tiles = [
+            (int(r), int(c), int(n))
+            for r, c, n in zip(tiles["tile_row"], tiles["tile_col"], tiles["candidates"], strict=True)
+            if (int(r), int(c)) not in done
+        ]
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self._db.executemany(
+            "INSERT INTO detect_tiles (run_id, tile_row, tile_col, candidates, done_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(run_id, r, c, n, now) for r, c, n in new_tiles],
+        )
+        self._count("tiles_done", len(new_tiles))
+        if len(candidates) == 0:
+            return 0
+        keep = [
+            (int(r), int(c)) not in done
+            for r, c in zip(candidates["tile_row"], candidates["tile_col"], strict=True)
+        ]
+        frame = candidates.loc[keep]
+        if len(frame) == 0:
+            return 0
+        columns = [c for c in frame.columns if c != "geometry"]
+        blobs = geopackage_blob.encode(frame.geometry.values)
+        before = self._db.total_changes
+        self._db.executemany(
+            f"INSERT OR IGNORE INTO candidates (geom, {', '.join(map(_q, columns))}) "
+            f"VALUES (?{', ?' * len(columns)})",
+            self._rows(frame, columns, blobs),
+        )
+        added = self._db.total_changes - before
+        self._touch("candidates", frame.geometry.values)
+        self._count("candidates_added", added)
+        return added
+
+    def decide_candidates(self, decisions: pd.DataFrame) -> int:
+        allowed = ("status", "decided_by", "decided_at", "feature_id", "note")
+        columns = [c for c in allowed if c in decisions]
+        values = [decisions[c].tolist() for c in columns]
+        ids = decisions["id"].tolist()
+        before = self._db.total_changes
+        self._db.executemany(
+            f"UPDATE candidates SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            [
+                (*(_sql_value(col[i]) for col in values), ids[i])
+                for i in range(len(decisions))
+            ],
+        )
+        changed = self._db.total_changes - before
+        self._touch("candidates")
+        for status in ("accepted", "rejected", "pending"):
+            n = int((decisions.get("status") == status).sum()) if "status" in decisions else 0
+            if n:
+                self._count(f"candidates_{status}", n)
+        return changed

@@ -58,7 +58,7 @@ _SRS_4326 = (
     'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _id_trigger(table: str) -> str:
@@ -148,8 +148,38 @@ BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 {_id_trigger("facilities")}
 {_id_trigger("images")}
 {chr(10).join(contents)}
-"""
+""" + "".join(MIGRATIONS[v] for v in range(2, SCHEMA_VERSION + 1))
 
 
 #: version -> SQL applied to a project at version-1 to bring it to version
 MIGRATIONS: dict[int, str] = {}
+
+# Version 2: the imagery review queue. ``candidates`` holds what a change detector found
+# between two registered images (polygons of new or removed structures, lines of new linear
+# features), each with both image ids and its tile window as provenance, until an analyst
+# accepts or rejects it. ``detect_tiles`` records which tiles of a detection run are done, so an
+# interrupted run resumes without duplicating candidates.
+MIGRATIONS[2] = """
+CREATE TABLE candidates (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, geom GEOMETRY,
+  id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('new_structure', 'removed_structure', 'new_linear',
+                                     'removed_linear')),
+  score REAL, area_m2 REAL, length_m REAL,
+  before_image TEXT NOT NULL, after_image TEXT NOT NULL,
+  tile_row INTEGER, tile_col INTEGER, window TEXT, detector TEXT,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+  decided_by TEXT, decided_at DATETIME, feature_id TEXT, note TEXT);
+CREATE INDEX candidates_run ON candidates (run_id);
+CREATE INDEX candidates_status ON candidates (status);
+CREATE TABLE detect_tiles (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, tile_row INTEGER NOT NULL,
+  tile_col INTEGER NOT NULL, candidates INTEGER NOT NULL, done_at DATETIME NOT NULL);
+CREATE UNIQUE INDEX detect_tiles_unique ON detect_tiles (run_id, tile_row, tile_col);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+  VALUES ('candidates', 'features', 'candidates',
+          'Change-detection candidates awaiting analyst review', 4326);
+INSERT INTO gpkg_geometry_columns VALUES ('candidates', 'geom', 'GEOMETRY', 4326, 0, 0);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description)
+  VALUES ('detect_tiles', 'attributes', 'detect_tiles', 'Tiles done by each detection run');
+"""

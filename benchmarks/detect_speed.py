@@ -1,0 +1,228 @@
+"""Detection speed on SYNTHETIC scenes: detection against merely reading, memory, Dask.
+
+Prints, for the same image pair in the same run:
+
+- megapixels per second (pixels of one date) of merely reading both images tile by tile with
+  the tiles' overlap, and of ``detect_changes`` with one local process (reading, co-
+  registration, normalisation, detection, vectorisation and writing the queue), their ratio
+  (target >= 0.5), each the median of several runs;
+- peak resident memory of a detection run in a fresh process, for a scene and one with 4
+  times the pixels (target: flat);
+- wall time with a Dask LocalCluster of 2 worker processes against 1.
+
+    PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import fenceline
+from fenceline.imagery.catalog import add_image
+from fenceline.imagery.cog import rasterio_env
+from fenceline.imagery.pipeline import _read, detect_changes, plan
+from fenceline.imagery.synthetic import make_pair
+
+
+def fresh_project(tmp: Path, pair, name: str) -> fenceline.Project:
+    path = tmp / f"{name}.gpkg"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    project = fenceline.create(path)
+    add_image(project.store, pair.before, acquired=pair.before_date, image_id="before")
+    add_image(project.store, pair.after, acquired=pair.after_date, image_id="after")
+    return project
+
+
+def read_only(project: fenceline.Project) -> float:
+    """Seconds to read every tile window (with overlap) of both images."""
+    p = plan(project.store, "before", "after")
+    start = time.perf_counter()
+    with rasterio_env():
+        for job in p.jobs:
+            col, row, width, height = job.tile.read
+            _read(job.before_path, col, row, width, height)
+            _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
+    return time.perf_counter() - start
+
+
+def stages(project: fenceline.Project) -> dict[str, float]:
+    """Seconds per stage of the tiles, in this process: plan (checks, co-registration, gain),
+    change map (reading, sub-pixel shift, gain, detector), vectorisation (components, lines,
+    polygons, clipping to the tile core)."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
+    from fenceline.imagery.detect import detector_from_spec
+    from fenceline.imagery.pipeline import run_tile
+
+    start = time.perf_counter()
+    p = plan(project.store, "before", "after")
+    out = {"plan": time.perf_counter() - start, "change map": 0.0, "tiles": 0.0}
+    with rasterio_env():
+        for job in p.jobs:
+            col, row, width, height = job.tile.read
+            start = time.perf_counter()
+            before = _read(job.before_path, col, row, width, height)
+            after = _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
+            after = apply_subpixel_shift(after, *job.subpixel) * job.gain
+            detector_from_spec(job.detector).change(before, after)
+            out["change map"] += time.perf_counter() - start
+            start = time.perf_counter()
+            run_tile(job)
+            out["tiles"] += time.perf_counter() - start
+    out["vectorisation"] = max(0.0, out["tiles"] - out["change map"])
+    return out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM; unlike ru_maxrss, not inherited over exec)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(size: int, tmp: str) -> None:
+    """Run one detection in this fresh process (the scene was made by the parent)."""
+    import datetime as dt
+
+    from fenceline.imagery.synthetic import SyntheticPair
+
+    base = Path(tmp) / f"mem{size}"
+    pair = SyntheticPair(
+        before=Path(f"{base}_before.tif"),
+        after=Path(f"{base}_after.tif"),
+        truth_path=Path(f"{base}_truth.geojson"),
+        truth=None,  # type: ignore[arg-type]
+        before_date=dt.date(2019, 6, 14),
+        after_date=dt.date(2021, 9, 27),
+        nuisance="all",
+    )
+    project = fresh_project(Path(tmp), pair, f"mem{size}")
+    baseline = peak_rss_mb()
+    detect_changes(project.store, "before", "after", workers=1)
+    print(json.dumps({"size": size, "baseline_mb": baseline, "peak_mb": peak_rss_mb()}))
+
+
+def memory_in_fresh_process(size: int, tmp: str) -> dict:
+    make_pair(tmp, size=size, seed=7, nuisance="all", name=f"mem{size}")
+    env = dict(os.environ)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(size), "--tmp", tmp],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.tmp)
+        return
+
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        size = args.size
+        print(
+            f"SYNTHETIC scene {size}x{size} px at 0.5 m ({size * size / 1e6:.1f} MP per date), "
+            f"tiles 1024 px, {os.cpu_count()} CPUs"
+        )
+        pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
+        mp = size * size / 1e6
+        reads, detects = [], []
+        project = fresh_project(tmp, pair, "read")
+        read_only(project)  # warm the page cache for both measurements
+        for i in range(args.repeat):
+            reads.append(read_only(project))
+            run_project = fresh_project(tmp, pair, f"detect{i}")
+            start = time.perf_counter()
+            summary = detect_changes(run_project.store, "before", "after", workers=1)
+            detects.append(time.perf_counter() - start)
+            run_project.close()
+        read_rate = mp / statistics.median(reads)
+        detect_rate = mp / statistics.median(detects)
+        print(f"\nread only (both images):  {read_rate:8.1f} MP/s  (median of {args.repeat})")
+        print(
+            f"detection (1 process):    {detect_rate:8.1f} MP/s  (median of {args.repeat}; "
+            f"{summary['candidates_added']} candidates, {summary['tiles']} tiles)"
+        )
+        ratio = detect_rate / read_rate
+        print(
+            f"ratio detection / read:   {ratio:8.2f}   (target >= 0.5: "
+            f"{'met' if ratio >= 0.5 else 'MISSED'})"
+        )
+        runs = [stages(project) for _ in range(args.repeat)]
+        print("where detection time goes (1 process, median seconds for the scene):")
+        for name in ("plan", "change map", "vectorisation"):
+            seconds = statistics.median(r[name] for r in runs)
+            rate = f"{mp / seconds:8.1f} MP/s" if seconds > 0 else ""
+            print(f"  {name:14} {seconds:6.2f} s {rate}")
+        print("  (the rest is writing candidates to the project and scheduling)")
+
+        project.close()
+        print("\npeak memory of one detection run (fresh process, 1 worker)")
+        small = memory_in_fresh_process(size, tmp_dir)
+        large = memory_in_fresh_process(size * 2, tmp_dir)
+        for m in (small, large):
+            print(
+                f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
+                f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
+                f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)"
+            )
+        ratio_mem = large["peak_mb"] / small["peak_mb"]
+        print(
+            f"  4x the pixels: peak x{ratio_mem:.2f} "
+            f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)"
+        )
+
+        if not args.no_dask:
+            from distributed import LocalCluster
+
+            print(f"\nDask LocalCluster on the {size}x{size} scene (1 thread per worker)")
+            times = {}
+            for n in (1, 2):
+                with LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=40,
+                ) as cluster:
+                    runs = []
+                    for i in range(args.repeat):
+                        run_project = fresh_project(tmp, pair, f"dask{n}-{i}")
+                        start = time.perf_counter()
+                        detect_changes(
+                            run_project.store,
+                            "before",
+                            "after",
+                            scheduler=cluster.scheduler_address,
+                        )
+                        runs.append(time.perf_counter() - start)
+                        run_project.close()
+                times[n] = statistics.median(runs)
+                print(f"  {n} worker(s): {times[n]:.2f} s, {mp / times[n]:.1f} MP/s")
+            print(f"  speed-up 2 workers / 1: {times[1] / times[2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

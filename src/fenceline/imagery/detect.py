@@ -1,0 +1,304 @@
+"""Change detectors and the vectorisation of their change maps into candidates.
+
+A detector turns a co-registered, radiometrically normalised pair of tiles into a signed
+*change strength* map: ``|strength| >= 1`` is significant change, positive where something
+appears in the after image, negative where something disappears. :func:`vectorise` turns
+that map into candidates: compact components become polygons of new or removed structures,
+elongated ones become lines (new fences, walls, patrol strips) traced along their skeleton.
+
+Two detectors ship: :class:`ClassicalDetector` (numpy, SciPy, scikit-image; the default) and
+:class:`OnnxDetector`, which runs a model file the user supplies with onnxruntime. Nothing is
+downloaded at run time. Detectors find structures and linear infrastructure only.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> before = 100 + rng.normal(0, 2, (128, 128)).astype(np.float32)
+>>> after = before.copy()
+>>> after[60:72, 40:52] = 200                      # a new 6 m x 6 m roof at 0.5 m
+>>> found = vectorise(ClassicalDetector().change(before, after), gsd_m=0.5)
+>>> [(c["kind"], round(c["area_m2"])) for c in found]
+[('new_structure', 36)]
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from typing import Any
+
+import numpy as np
+import shapely
+
+from fenceline.errors import InputError, MissingDependencyError, ParameterError
+from fenceline.imagery.linear import skeleton_lines
+from fenceline.imagery.radiometry import robust_background, robust_sigma
+
+__all__ = [
+    "ClassicalDetector",
+    "Detector",
+    "OnnxDetector",
+    "detector_from_spec",
+    "vectorise",
+]
+
+
+def _ndimage():
+    try:
+        from scipy import ndimage
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError("scikit-image", "imagery") from None
+    return ndimage
+
+
+class Detector(abc.ABC):
+    """Turns a pair of aligned tiles into a signed change-strength map."""
+
+    name: str = "detector"
+
+    @abc.abstractmethod
+    def spec(self) -> dict[str, Any]:
+        """A JSON-able description; :func:`detector_from_spec` rebuilds the detector from it."""
+
+    @abc.abstractmethod
+    def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Signed change strength (float32, same shape); ``|value| >= 1`` is significant."""
+
+
+class ClassicalDetector(Detector):
+    """Difference of local contrast, thresholded against the tile's own noise.
+
+    Parameters
+    ----------
+    k_sigma : float
+        Threshold in robust standard deviations of the difference image.
+    cloud_dn : float
+        Brightening of the after image's coarse background (digital numbers, above the tile's
+        median brightening) taken as cloud or haze; change is not reported there.
+    """
+
+    name = "classical"
+
+    def __init__(self, k_sigma: float = 6.0, cloud_dn: float = 25.0) -> None:
+        self.k_sigma = float(k_sigma)
+        self.cloud_dn = float(cloud_dn)
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, "k_sigma": self.k_sigma, "cloud_dn": self.cloud_dn}
+
+    def _cloud(
+        self, grid_before: np.ndarray, grid_after: np.ndarray, shape: tuple[int, int]
+    ) -> np.ndarray:
+        """Cloud and haze: blocks (8 px) whose background brightened well above the tile's."""
+        ndimage = _ndimage()
+        excess = grid_after - grid_before
+        excess -= np.median(excess)
+        cloud = ndimage.binary_dilation(excess > self.cloud_dn, iterations=2)
+        if not cloud.any():
+            return np.zeros(shape, bool)
+        step = -(-shape[0] // grid_before.shape[0])
+        full = np.repeat(np.repeat(cloud, step, axis=0), step, axis=1)
+        return full[: shape[0], : shape[1]]
+
+    def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        ndimage = _ndimage()
+        background_b, grid_b = robust_background(before, coarse=True)
+        background_a, grid_a = robust_background(after, coarse=True)
+        hb = before - background_b
+        ha = after - background_a
+        diff = ndimage.uniform_filter(ha - hb, 3)
+        sigma = max(robust_sigma(diff), 0.5)
+        which = ndimage.uniform_filter(np.abs(ha) - np.abs(hb), 5)
+        strength = np.abs(diff) / (self.k_sigma * sigma)
+        strength = np.where(which >= 0, strength, -strength).astype(np.float32)
+        strength[self._cloud(grid_b, grid_a, before.shape)] = 0
+        return strength
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+class OnnxDetector(Detector):
+    """Runs an ONNX change model supplied by the user (onnxruntime, CPU).
+
+    The model takes either two inputs (before, after) of shape ``[1, 1, H, W]`` or one input
+    ``[1, 2, H, W]``, float32, each tile standardised to zero mean and unit variance. Its first
+    output is ``[1, 1, H, W]`` (probability of a new structure or line) or ``[1, 2, H, W]``
+    (new, removed). ``threshold`` is the probability taken as significant.
+    """
+
+    name = "onnx"
+
+    def __init__(self, model_path: str | os.PathLike[str], threshold: float = 0.5) -> None:
+        self.model_path = os.path.abspath(model_path)
+        self.threshold = float(threshold)
+        if not os.path.isfile(self.model_path):
+            raise InputError(self.model_path, "no such model file")
+        if not 0 < self.threshold < 1:
+            raise ParameterError("--threshold", "must be between 0 and 1 for an ONNX model")
+        self._session()  # a file onnxruntime cannot load fails here, before any tile runs
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, "model_path": self.model_path, "threshold": self.threshold}
+
+    def _session(self) -> Any:
+        try:
+            import onnxruntime
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise MissingDependencyError("onnxruntime", "imagery") from None
+        session = _SESSIONS.get(self.model_path)
+        if session is None:
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            try:
+                session = onnxruntime.InferenceSession(
+                    self.model_path, options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:
+                raise InputError(self.model_path, f"not a usable ONNX model ({exc})") from None
+            _SESSIONS[self.model_path] = session
+        return session
+
+    def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        session = self._session()
+
+        def standard(x: np.ndarray) -> np.ndarray:
+            x = x.astype(np.float32)
+            return ((x - x.mean()) / max(float(x.std()), 1e-6))[None, None]
+
+        b, a = standard(before), standard(after)
+        inputs = session.get_inputs()
+        if len(inputs) >= 2:
+            feed = {inputs[0].name: b, inputs[1].name: a}
+        else:
+            feed = {inputs[0].name: np.concatenate([b, a], axis=1)}
+        out = np.asarray(session.run(None, feed)[0], dtype=np.float32)
+        out = out.reshape((-1, *before.shape))
+        if out.shape[0] >= 2:
+            new, removed = out[0], out[1]
+            strength = np.where(new >= removed, new, -removed)
+        else:
+            strength = out[0]
+        return (strength / self.threshold).astype(np.float32)
+
+
+def detector_from_spec(spec: dict[str, Any]) -> Detector:
+    """Rebuild a detector from :meth:`Detector.spec` (how workers receive it).
+
+    ``classical`` and ``onnx`` are built in. Any other detector's spec names its class as
+    ``"class": "package.module:ClassName"`` (importable where the tiles run); the other keys
+    except ``name`` are its constructor's keyword arguments.
+
+    >>> detector_from_spec({"name": "classical", "k_sigma": 5.0}).k_sigma
+    5.0
+    >>> spec = {"name": "mine", "class": "fenceline.imagery.detect:ClassicalDetector"}
+    >>> type(detector_from_spec(spec)).__name__
+    'ClassicalDetector'
+    """
+    import importlib
+
+    spec = dict(spec)
+    name = spec.pop("name", "classical")
+    target = spec.pop("class", None)
+    if target is not None:
+        module_name, _, class_name = str(target).partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ParameterError("--detector", f"cannot load detector {target!r} ({exc})") from None
+        if not (isinstance(cls, type) and issubclass(cls, Detector)):
+            raise ParameterError("--detector", f"{target!r} is not a Detector subclass")
+        return cls(**spec)
+    if name == "classical":
+        return ClassicalDetector(**spec)
+    if name == "onnx":
+        return OnnxDetector(**spec)
+    raise ParameterError("--detector", f"unknown detector {name!r} (classical or onnx)")
+
+
+def _polygon(component: np.ndarray) -> shapely.Geometry:
+    """Outline of a component (convex hull of its pixels' corners), in bbox pixel coordinates."""
+    rows, cols = np.nonzero(component)
+    corners = np.concatenate(
+        [np.column_stack([cols + dx, rows + dy]) for dx in (0, 1) for dy in (0, 1)]
+    ).astype(float)
+    return shapely.convex_hull(shapely.multipoints(corners))
+
+
+def vectorise(
+    strength: np.ndarray,
+    *,
+    gsd_m: float,
+    min_area_m2: float = 5.0,
+    max_structure_m: float = 40.0,
+    min_line_m: float = 15.0,
+    elongation: float = 4.0,
+) -> list[dict[str, Any]]:
+    """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row).
+
+    Components are grown from pixels with ``|strength| >= 1`` into neighbours with
+    ``|strength| >= 0.5`` (hysteresis). A component longer than ``min_line_m`` and at least
+    ``elongation`` times longer than wide is a linear feature; otherwise a component of at
+    least ``min_area_m2`` no longer than ``max_structure_m`` is a structure; a larger one is
+    traced as lines too (lines that meet at a crossing form such components).
+    """
+    ndimage = _ndimage()
+    magnitude = np.abs(strength)
+    weak = magnitude >= 0.5
+    labels, count = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return []
+    strong_labels = np.unique(labels[magnitude >= 1])
+    strong_labels = strong_labels[strong_labels > 0]
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    px_area = gsd_m * gsd_m
+    min_px = max(1, int(min_area_m2 / px_area))
+    slices = ndimage.find_objects(labels)
+    out: list[dict[str, Any]] = []
+    for label in strong_labels:
+        if areas[label] < min_px:
+            continue
+        sl = slices[label - 1]
+        component = labels[sl] == label
+        rows, cols = np.nonzero(component)
+        values = strength[sl][component]
+        sign = 1 if values.sum() >= 0 else -1
+        score = float(1 - np.exp(-np.abs(values).max() / 3))
+        cov = np.cov(np.vstack([rows, cols])) if len(rows) > 2 else np.eye(2)
+        eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 1e-6, None))
+        length_px = 4 * np.sqrt(eig[1])
+        width_px = 4 * np.sqrt(eig[0])
+        y0, x0 = sl[0].start, sl[1].start
+        length_m = length_px * gsd_m
+        # long and thin, or too big for a structure (lines joined at a crossing): trace lines
+        if length_m >= min_line_m and (
+            length_px >= elongation * width_px or length_m > max_structure_m
+        ):
+            for line in skeleton_lines(component):
+                if line.length * gsd_m < min_line_m / 2:
+                    continue
+                out.append(
+                    {
+                        "kind": "new_linear" if sign > 0 else "removed_linear",
+                        "geometry": shapely.affinity.translate(line, x0, y0),
+                        "score": score,
+                        "area_m2": float(areas[label] * px_area),
+                        "length_m": float(line.length * gsd_m),
+                    }
+                )
+        else:
+            # the outline is the component's strong part, without the faint high-pass halo
+            peak = float(np.abs(values).max())
+            core = component & (np.abs(strength[sl]) >= max(1.0, 0.4 * peak))
+            if core.sum() < min_px:
+                continue
+            polygon = shapely.affinity.translate(_polygon(core), x0, y0)
+            out.append(
+                {
+                    "kind": "new_structure" if sign > 0 else "removed_structure",
+                    "geometry": polygon,
+                    "score": score,
+                    "area_m2": float(core.sum() * px_area),
+                    "length_m": float(length_px * gsd_m),
+                }
+            )
+    return out

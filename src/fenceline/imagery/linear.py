@@ -1,0 +1,76 @@
+"""Linear features from a change mask: thin it to a skeleton and trace the skeleton as lines.
+
+>>> import numpy as np
+>>> mask = np.zeros((20, 60), bool)
+>>> mask[9:12, 5:55] = True
+>>> lines = skeleton_lines(mask)
+>>> len(lines), round(lines[0].length)
+(1, 48)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from fenceline.errors import MissingDependencyError
+
+__all__ = ["skeleton_lines"]
+
+#: neighbour offsets (row, col) that each skeleton pixel links to (the other half is symmetric)
+_LINKS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def skeleton_lines(
+    mask: np.ndarray, simplify_px: float = 1.0, spur_px: float = 8.0
+) -> list[shapely.LineString]:
+    """Centre lines of a binary mask, in pixel coordinates (x = col + 0.5, y = row + 0.5).
+
+    The mask is thinned (scikit-image ``skeletonize``); every pair of 8-connected skeleton
+    pixels becomes a segment, and the segments are merged into lines. Spurs (pieces shorter
+    than ``spur_px`` with a free end) are pruned and the rest merged again, then simplified.
+    """
+    try:
+        from skimage.morphology import skeletonize
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError("scikit-image", "imagery") from None
+    from scipy import ndimage
+
+    skeleton = skeletonize(ndimage.binary_fill_holes(mask))
+    rows, cols = np.nonzero(skeleton)
+    if len(rows) < 2:
+        return []
+    padded = np.pad(skeleton, 1)
+    starts, ends = [], []
+    for dr, dc in _LINKS:
+        linked = padded[rows + 1 + dr, cols + 1 + dc]
+        # diagonal links only where no 4-connected path exists, to avoid little triangles
+        if dr and dc:
+            linked &= ~(padded[rows + 1 + dr, cols + 1] | padded[rows + 1, cols + 1 + dc])
+        starts.append(np.column_stack([cols[linked], rows[linked]]))
+        ends.append(np.column_stack([cols[linked] + dc, rows[linked] + dr]))
+    a = np.concatenate(starts).astype(float) + 0.5
+    b = np.concatenate(ends).astype(float) + 0.5
+    if len(a) == 0:
+        return []
+    segments = shapely.linestrings(np.stack([a, b], axis=1))
+    merged = shapely.line_merge(shapely.multilinestrings(segments))
+    parts = list(getattr(merged, "geoms", [merged]))
+    for _round in range(3):
+        if len(parts) < 2:
+            break
+        ends = np.array([c for p in parts for c in (p.coords[0], p.coords[-1])], dtype=float).round(
+            3
+        )
+        _, inverse, counts = np.unique(ends, axis=0, return_inverse=True, return_counts=True)
+        degree = counts[inverse.ravel()].reshape(-1, 2)
+        keep = [
+            p
+            for p, d in zip(parts, degree, strict=True)
+            if p.length >= spur_px or (d[0] > 1 and d[1] > 1)
+        ]
+        if len(keep) == len(parts):
+            break
+        merged = shapely.line_merge(shapely.multilinestrings(keep)) if keep else None
+        parts = list(getattr(merged, "geoms", [merged])) if merged is not None else []
+    return [shapely.simplify(p, simplify_px) for p in parts if not p.is_empty]

@@ -1,0 +1,536 @@
+"""``fenceline detect``: co-register, normalise and detect change tile by tile, into the queue.
+
+The run is planned in the driver (image checks, co-registration and gain from sample windows,
+the tile grid), then each tile is a small job (:class:`TileJob`) that opens both images,
+reads its windows with overlap, and returns candidates in the image CRS. The driver writes
+finished tiles and their candidates to the project in batches; a run interrupted and started
+again with the same parameters skips the tiles already done, so candidates are never
+duplicated. Memory is bounded by the tile, not the scene.
+
+>>> import tempfile, os, fenceline
+>>> from fenceline.imagery.synthetic import make_pair
+>>> from fenceline.imagery.catalog import add_image
+>>> tmp = tempfile.mkdtemp()
+>>> pair = make_pair(tmp, size=512, seed=2, nuisance="none")
+>>> project = fenceline.create(os.path.join(tmp, "p.gpkg"))
+>>> b = add_image(project.store, pair.before, acquired=pair.before_date, image_id="b")
+>>> a = add_image(project.store, pair.after, acquired=pair.after_date, image_id="a")
+>>> summary = detect_changes(project.store, "b", "a", workers=1, tile_size=256)
+>>> summary["tiles"], summary["candidates_added"] > 0
+(4, True)
+>>> project.close()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from fenceline.errors import InputError, MissingDependencyError, ParameterError
+from fenceline.imagery.catalog import get_image
+from fenceline.imagery.cog import rasterio_env
+from fenceline.imagery.coregister import apply_subpixel_shift, median_shift
+from fenceline.imagery.detect import ClassicalDetector, Detector, detector_from_spec, vectorise
+from fenceline.imagery.radiometry import estimate_gain
+from fenceline.imagery.scheduler import map_unordered
+from fenceline.imagery.tiles import Tile, tile_grid
+from fenceline.store import AuditEntry, Store
+
+__all__ = ["TileJob", "TileResult", "detect_changes", "plan", "run_tile"]
+
+
+@dataclass(frozen=True)
+class TileJob:
+    """Everything a worker needs for one tile (small and picklable)."""
+
+    before_path: str
+    after_path: str
+    tile: Tile
+    offset: tuple[int, int]  # integer (row, col) offset of the after window
+    subpixel: tuple[float, float]  # remaining (dy, dx) shift, |.| < 1
+    gain: float
+    detector: dict[str, Any]
+    transform: tuple[float, ...]  # before image's affine (a, b, c, d, e, f)
+    gsd_m: float
+
+
+@dataclass
+class TileResult:
+    """Candidates of one tile, geometries as WKB in the before image's CRS."""
+
+    row: int
+    col: int
+    window: str
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _rasterio():
+    try:
+        import rasterio
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError("rasterio", "imagery") from None
+    return rasterio
+
+
+_DATASETS: dict[str, Any] = {}
+
+
+def _dataset(path: str) -> Any:
+    """An open dataset per process (reopening for every tile costs more than reading)."""
+    rasterio = _rasterio()
+    ds = _DATASETS.get(path)
+    if ds is None or ds.closed:
+        ds = rasterio.open(path)
+        _DATASETS[path] = ds
+    return ds
+
+
+def _read(path: str, col: int, row: int, width: int, height: int) -> np.ndarray:
+    """Read a window of band 1, padding with edge values where it leaves the image."""
+    from rasterio.windows import Window
+
+    ds = _dataset(path)
+    c0, r0 = max(0, col), max(0, row)
+    c1, r1 = min(ds.width, col + width), min(ds.height, row + height)
+    if c1 <= c0 or r1 <= r0:
+        return np.zeros((height, width), np.float32)
+    data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float32)
+    pad = ((r0 - row, row + height - r1), (c0 - col, col + width - c1))
+    if any(p for pair in pad for p in pair):
+        data = np.pad(data, pad, mode="edge")
+    return data
+
+
+def _has_mask(ds: Any) -> bool:
+    """Whether a dataset marks invalid pixels (nodata value, mask band or alpha)."""
+    from rasterio.enums import MaskFlags
+
+    return MaskFlags.all_valid not in ds.mask_flag_enums[0]
+
+
+def _read_valid(
+    path: str, col: int, row: int, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(inside, nodata)`` masks of a window, or None when every pixel is inside and valid.
+
+    ``inside`` is False where the window leaves the image (:func:`_read` pads those pixels
+    with edge values); ``nodata`` is True on pixels the image marks invalid (nodata value,
+    mask band or alpha).
+    """
+    from rasterio.windows import Window
+
+    ds = _dataset(path)
+    c0, r0 = max(0, col), max(0, row)
+    c1, r1 = min(ds.width, col + width), min(ds.height, row + height)
+    whole = c0 == col and r0 == row and c1 == col + width and r1 == row + height
+    masked = _has_mask(ds)
+    if whole and not masked:
+        return None
+    inside = np.zeros((height, width), bool)
+    nodata = np.zeros((height, width), bool)
+    if c1 > c0 and r1 > r0:
+        inside[r0 - row : r1 - row, c0 - col : c1 - col] = True
+        if masked:
+            mask = ds.read_masks(1, window=Window(c0, r0, c1 - c0, r1 - r0)) == 0
+            nodata[r0 - row : r1 - row, c0 - col : c1 - col] = mask
+    return inside, nodata
+
+
+#: change is silenced this far around nodata pixels (px): the fill leaves an edge there
+NODATA_MARGIN_PX = 16
+
+
+def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
+    """Whether a co-registration sample window is (almost) all valid pixels of the image."""
+    masks = _read_valid(path, col, row, size, size)
+    if masks is None:
+        return True
+    inside, nodata = masks
+    return float((~inside | nodata).mean()) <= 0.02
+
+
+def run_tile(job: TileJob) -> TileResult:
+    """Detect change in one tile (runs in a worker)."""
+    _rasterio()
+    col, row, width, height = job.tile.read
+    a_col, a_row = col + job.offset[1], row + job.offset[0]
+    with rasterio_env():
+        before = _read(job.before_path, col, row, width, height)
+        after = _read(job.after_path, a_col, a_row, width, height)
+        valid_b = _read_valid(job.before_path, col, row, width, height)
+        valid_a = _read_valid(job.after_path, a_col, a_row, width, height)
+    outside = nodata = None
+    for masks in (valid_b, valid_a):
+        if masks is not None:
+            outside = ~masks[0] if outside is None else outside | ~masks[0]
+            nodata = masks[1] if nodata is None else nodata | masks[1]
+    if nodata is not None:
+        if (nodata | outside).all():
+            return TileResult(job.tile.row, job.tile.col, job.tile.window_text, [])
+        if nodata.any():
+            # a neutral fill, so nodata neither drags the background nor looks like change
+            good = ~(nodata | outside)
+            before[nodata] = np.median(before[good])
+            after[nodata] = np.median(after[good])
+    after = apply_subpixel_shift(after, *job.subpixel) * job.gain
+    detector = detector_from_spec(job.detector)
+    strength = detector.change(before, after)
+    if nodata is not None:
+        # outside an image (edge-padded) no change is reported; around nodata, none either
+        silent = outside
+        if nodata.any():
+            from scipy import ndimage
+
+            silent = silent | ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)
+        strength[silent] = 0
+    found = vectorise(strength, gsd_m=job.gsd_m)
+    c_col, c_row, c_w, c_h = job.tile.core
+    core = shapely.box(c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h)
+    a, b, c, d, e, f = job.transform
+    candidates = []
+    for item in found:
+        geom = item["geometry"]
+        if geom.geom_type.endswith("Polygon"):
+            if not core.contains(geom.centroid):
+                continue
+            parts = [geom]
+        else:
+            clipped = geom.intersection(core)
+            parts = [p for p in getattr(clipped, "geoms", [clipped]) if p.length > 0]
+        for part in parts:
+            mapped = shapely.transform(
+                part,
+                lambda xy: np.column_stack(
+                    [
+                        a * (xy[:, 0] + col) + b * (xy[:, 1] + row) + c,
+                        d * (xy[:, 0] + col) + e * (xy[:, 1] + row) + f,
+                    ]
+                ),
+            )
+            record = dict(item)
+            record["geometry"] = shapely.to_wkb(mapped)
+            if part is not geom:
+                record["length_m"] = float(part.length * job.gsd_m)
+            candidates.append(record)
+    return TileResult(job.tile.row, job.tile.col, job.tile.window_text, candidates)
+
+
+@dataclass
+class Plan:
+    """A planned run: the jobs and what the audit records about them."""
+
+    run_id: str
+    jobs: list[TileJob]
+    before: pd.Series
+    after: pd.Series
+    crs: str
+    shift: tuple[float, float]
+    gain: float
+    area: Any = None  # area polygon in the image CRS, or None
+
+
+def _check_pair(before: pd.Series, after: pd.Series) -> None:
+    b_date = dt.date.fromisoformat(str(before["acquired"])[:10])
+    a_date = dt.date.fromisoformat(str(after["acquired"])[:10])
+    if a_date <= b_date:
+        raise ParameterError(
+            "--after",
+            f"image {after['id']!r} was acquired {a_date}, not after the before image "
+            f"{before['id']!r} ({b_date})",
+        )
+
+
+def _open(record: pd.Series) -> Any:
+    rasterio = _rasterio()
+    from rasterio.errors import RasterioIOError
+
+    path = str(record.get("cog_path") or record["path"])
+    try:
+        return rasterio.open(path)
+    except RasterioIOError as exc:
+        raise InputError(path, f"image {record['id']!r} cannot be read ({exc})") from None
+
+
+def plan(
+    store: Store,
+    before_id: str,
+    after_id: str,
+    *,
+    area: str | None = None,
+    detector: Detector | None = None,
+    tile_size: int = 1024,
+    overlap: int = 32,
+    samples: int = 9,
+) -> Plan:
+    """Check the pair, co-register it, estimate the gain, and cut the tiles."""
+    _rasterio()
+    from pyproj import Transformer
+    from rasterio.windows import from_bounds
+
+    detector = detector or ClassicalDetector()
+    before = get_image(store, before_id, "--before")
+    after = get_image(store, after_id, "--after")
+    _check_pair(before, after)
+    with rasterio_env(), _open(before) as bds, _open(after) as ads:
+        if bds.crs != ads.crs:
+            raise InputError(
+                str(after["path"]),
+                f"CRS {ads.crs} differs from the before image's {bds.crs}; "
+                "warp one onto the other first",
+                field="crs",
+            )
+        if not math.isclose(abs(bds.transform.a), abs(ads.transform.a), rel_tol=0.01):
+            raise InputError(
+                str(after["path"]),
+                "ground sample distance differs from the before image's",
+                field="gsd_m",
+            )
+        left = max(bds.bounds.left, ads.bounds.left)
+        right = min(bds.bounds.right, ads.bounds.right)
+        bottom = max(bds.bounds.bottom, ads.bounds.bottom)
+        top = min(bds.bounds.top, ads.bounds.top)
+        if right - left <= 0 or top - bottom <= 0:
+            raise InputError(str(after["path"]), f"does not overlap the before image {before_id!r}")
+        region = shapely.box(left, bottom, right, top)
+        area_geom = None
+        if area is not None:
+            areas = store.read_areas()
+            match = areas[areas["name"] == area]
+            if match.empty:
+                raise ParameterError("--area", f"no area named {area!r} in the project")
+            geom = match.geometry.iloc[0]
+            if geom is None or geom.is_empty:
+                raise ParameterError("--area", f"area {area!r} has no polygon")
+            to_image = Transformer.from_crs("EPSG:4326", bds.crs, always_xy=True)
+            area_geom = shapely.transform(
+                shapely.segmentize(geom, 0.001),
+                lambda xy: np.column_stack(to_image.transform(xy[:, 0], xy[:, 1])),
+            )
+            region = region.intersection(area_geom)
+            if region.is_empty:
+                raise ParameterError("--area", f"area {area!r} does not overlap the images")
+        window = from_bounds(*region.bounds, transform=bds.transform)
+        c0, r0 = math.floor(window.col_off), math.floor(window.row_off)
+        c1 = math.ceil(window.col_off + window.width)
+        r1 = math.ceil(window.row_off + window.height)
+        # after-image pixel of a before-image pixel, from the geotransforms
+        grid_dx = (bds.transform.c - ads.transform.c) / ads.transform.a
+        grid_dy = (bds.transform.f - ads.transform.f) / ads.transform.e
+        # co-registration and gain from sample windows spread over the overlap
+        chip = int(min(256, (c1 - c0) // 2, (r1 - r0) // 2))
+        pairs = []
+        if chip >= 64:
+            n = max(1, round(math.sqrt(samples)))
+            for fy in np.linspace(0.15, 0.85, n):
+                for fx in np.linspace(0.15, 0.85, n):
+                    col = int(c0 + fx * (c1 - c0) - chip / 2)
+                    row = int(r0 + fy * (r1 - r0) - chip / 2)
+                    a_col, a_row = col + round(grid_dx), row + round(grid_dy)
+                    if not (
+                        _usable_chip(bds.name, col, row, chip)
+                        and _usable_chip(ads.name, a_col, a_row, chip)
+                    ):
+                        continue
+                    b = _read(bds.name, col, row, chip, chip)
+                    a = _read(ads.name, a_col, a_row, chip, chip)
+                    if b.std() > 0 and a.std() > 0:
+                        pairs.append((b, a))
+        dy, dx = median_shift(pairs) if pairs else (0.0, 0.0)
+        gain = estimate_gain([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else 1.0
+        total_dy, total_dx = round(grid_dy) + dy, round(grid_dx) + dx
+        offset = (math.floor(total_dy), math.floor(total_dx))
+        subpixel = (total_dy - offset[0], total_dx - offset[1])
+        tiles = tile_grid(
+            bds.width,
+            bds.height,
+            size=tile_size,
+            overlap=overlap,
+            col_range=(c0, c1),
+            row_range=(r0, r1),
+        )
+        if area_geom is not None:
+            inverse = ~bds.transform
+            pixel_area = shapely.transform(
+                area_geom, lambda xy: np.column_stack(inverse @ (xy[:, 0], xy[:, 1]))
+            )
+            boxes = shapely.box(
+                *np.array(
+                    [
+                        [t.core[0], t.core[1], t.core[0] + t.core[2], t.core[1] + t.core[3]]
+                        for t in tiles
+                    ]
+                ).T
+            )
+            tiles = [
+                t
+                for t, hit in zip(tiles, shapely.intersects(boxes, pixel_area), strict=True)
+                if hit
+            ]
+        crs = bds.crs.to_string()
+        transform = tuple(bds.transform)[:6]
+        gsd = float(abs(bds.transform.a))
+    spec = detector.spec()
+    run_id = hashlib.sha256(
+        json.dumps(
+            [str(before["id"]), str(after["id"]), area, spec, tile_size, overlap], sort_keys=True
+        ).encode()
+    ).hexdigest()[:16]
+    jobs = [
+        TileJob(
+            str(before.get("cog_path") or before["path"]),
+            str(after.get("cog_path") or after["path"]),
+            tile,
+            offset,
+            subpixel,
+            gain,
+            spec,
+            transform,
+            gsd,
+        )
+        for tile in tiles
+    ]
+    return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, area_geom)
+
+
+def detect_changes(
+    store: Store,
+    before_id: str,
+    after_id: str,
+    *,
+    area: str | None = None,
+    detector: Detector | None = None,
+    scheduler: Any = None,
+    workers: int | None = None,
+    tile_size: int = 1024,
+    overlap: int = 32,
+    analyst: str = "unknown",
+    progress: Callable[[int, int], None] | None = None,
+    flush_tiles: int = 64,
+    flush_seconds: float = 10.0,
+) -> dict[str, Any]:
+    """Detect change between two registered images and add the candidates to the review queue.
+
+    Returns a summary: ``run_id``, ``tiles`` (in the run), ``tiles_skipped`` (done by an
+    earlier, interrupted run), ``candidates_added``, ``shift_px`` and ``gain``.
+    """
+    from pyproj import Transformer
+
+    p = plan(
+        store,
+        before_id,
+        after_id,
+        area=area,
+        detector=detector,
+        tile_size=tile_size,
+        overlap=overlap,
+    )
+    done = store.read_detect_tiles(p.run_id)
+    done_keys = set(zip(done["tile_row"], done["tile_col"], strict=True))
+    todo = [j for j in p.jobs if (j.tile.row, j.tile.col) not in done_keys]
+    total = len(p.jobs)
+    finished = total - len(todo)
+    to_4326 = Transformer.from_crs(p.crs, "EPSG:4326", always_xy=True)
+    detector_name = (detector or ClassicalDetector()).name
+    added = 0
+    pending: list[TileResult] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal added, pending, last_flush
+        if not pending:
+            return
+        tiles = pd.DataFrame(
+            {
+                "tile_row": [r.row for r in pending],
+                "tile_col": [r.col for r in pending],
+                "candidates": [len(r.candidates) for r in pending],
+            }
+        )
+        records = []
+        for r in pending:
+            for k, c in enumerate(r.candidates):
+                geom = shapely.from_wkb(c["geometry"])
+                if p.area is not None and not geom.intersects(p.area):
+                    continue
+                records.append(
+                    {
+                        "id": f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}",
+                        "run_id": p.run_id,
+                        "kind": c["kind"],
+                        "score": round(c["score"], 4),
+                        "area_m2": round(c["area_m2"], 2),
+                        "length_m": round(c["length_m"], 2),
+                        "before_image": str(p.before["id"]),
+                        "after_image": str(p.after["id"]),
+                        "tile_row": r.row,
+                        "tile_col": r.col,
+                        "window": r.window,
+                        "detector": detector_name,
+                        "status": "pending",
+                        "geometry": geom,
+                    }
+                )
+        frame = (
+            gpd.GeoDataFrame(
+                records or None, geometry=[rec.pop("geometry") for rec in records] or [], crs=p.crs
+            )
+            if records
+            else gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs=p.crs)
+        )
+        if len(frame):
+            frame = frame.set_geometry(
+                shapely.transform(
+                    frame.geometry.values,
+                    lambda xy: np.column_stack(to_4326.transform(xy[:, 0], xy[:, 1])),
+                )
+            ).set_crs("EPSG:4326", allow_override=True)
+        entry = AuditEntry(
+            analyst=analyst,
+            action="detect",
+            detail={
+                "run_id": p.run_id,
+                "before": str(p.before["id"]),
+                "after": str(p.after["id"]),
+                "area": area,
+                "detector": (detector or ClassicalDetector()).spec(),
+                "shift_px": [round(v, 3) for v in p.shift],
+                "gain": round(p.gain, 4),
+            },
+        )
+        with store.transaction(entry) as tx:
+            added += tx.add_candidates(p.run_id, tiles, frame)
+        pending = []
+        last_flush = time.monotonic()
+
+    if progress:
+        progress(finished, total)
+    try:
+        for result in map_unordered(run_tile, todo, scheduler=scheduler, workers=workers):
+            pending.append(result)
+            finished += 1
+            if progress:
+                progress(finished, total)
+            if len(pending) >= flush_tiles or time.monotonic() - last_flush > flush_seconds:
+                flush()
+    finally:
+        # what finished before an interruption is kept, so a rerun resumes after it
+        flush()
+    return {
+        "run_id": p.run_id,
+        "tiles": total,
+        "tiles_skipped": total - len(todo),
+        "candidates_added": added,
+        "shift_px": p.shift,
+        "gain": p.gain,
+    }

@@ -1,0 +1,316 @@
+"""Tiled change detection: co-registration, quality on a SYNTHETIC pair, resume, schedulers."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+import fenceline
+from fenceline.errors import ParameterError
+from fenceline.imagery.detect import Detector, OnnxDetector, detector_from_spec, vectorise
+from fenceline.imagery.pipeline import detect_changes, plan
+from fenceline.imagery.tiles import tile_grid
+from fenceline.store import AuditEntry
+
+
+def test_tile_cores_cover_every_pixel_once() -> None:
+    tiles = tile_grid(1000, 700, size=256, overlap=20)
+    cover = np.zeros((700, 1000), int)
+    for t in tiles:
+        c, r, w, h = t.core
+        cover[r : r + h, c : c + w] += 1
+        rc, rr, rw, rh = t.read
+        assert rc <= c and rr <= r and rc + rw >= c + w and rr + rh >= r + h
+    assert (cover == 1).all()
+
+
+def test_coregistration_recovers_the_shift(project: fenceline.Project, pair) -> None:
+    p = plan(project.store, "before", "after", tile_size=256)
+    # the after image was shifted by pair.shift_px: its pixel (r + dy, c + dx) shows (r, c)
+    assert p.shift == pytest.approx(pair.shift_px, abs=0.25)
+    assert 0.9 < p.gain < 1.3
+
+
+def test_finds_new_structures_and_lines(project: fenceline.Project, pair) -> None:
+    summary = detect_changes(project.store, "before", "after", workers=1, tile_size=512)
+    assert summary["tiles"] == 4
+    cands = project.store.read_candidates().to_crs(pair.truth.crs)
+    truth = pair.truth
+    posts = truth[(truth["kind"] == "new_structure") & (truth["size_m"] >= 4)]
+    structures = cands[cands["kind"] == "new_structure"]
+    found = [
+        shapely.intersects(structures.geometry.values, g.buffer(2)).any() for g in posts.geometry
+    ]
+    assert np.mean(found) >= 0.9
+    hits = shapely.intersects(
+        structures.geometry.values,
+        shapely.unary_union(
+            truth[truth["kind"].str.endswith("structure")].geometry.buffer(2).values
+        ),
+    )
+    assert hits.mean() >= 0.7
+    lines = shapely.unary_union(
+        truth[truth["kind"].isin(["new_fence", "new_patrol_strip"])].geometry.values
+    )
+    linear = shapely.unary_union(cands[cands["kind"] == "new_linear"].geometry.values)
+    assert lines.intersection(linear.buffer(5)).length / lines.length >= 0.8
+    # provenance: both image ids and the tile window on every candidate
+    assert set(cands["before_image"]) == {"before"} and set(cands["after_image"]) == {"after"}
+    assert cands["window"].str.match(r"^\d+,\d+,\d+,\d+$").all()
+
+
+def test_interrupted_run_resumes_without_duplicates(tmp_path: Path, project, pair) -> None:
+    calls = []
+
+    def interrupt(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        detect_changes(
+            project.store,
+            "before",
+            "after",
+            workers=1,
+            tile_size=384,
+            flush_tiles=1,
+            progress=interrupt,
+        )
+    partial = project.store.read_candidates()
+    assert 0 < len(project.store.read_detect_tiles(partial["run_id"].iloc[0])) < 4
+    summary = detect_changes(project.store, "before", "after", workers=1, tile_size=384)
+    assert summary["tiles_skipped"] >= 1
+    resumed = project.store.read_candidates()
+    assert resumed["id"].is_unique
+    # the same as an uninterrupted run in a fresh project
+    from fenceline.imagery.catalog import add_image
+
+    with fenceline.create(tmp_path / "clean.gpkg") as clean:
+        add_image(clean.store, pair.before, acquired=pair.before_date, image_id="before")
+        add_image(clean.store, pair.after, acquired=pair.after_date, image_id="after")
+        detect_changes(clean.store, "before", "after", workers=1, tile_size=384)
+        assert sorted(clean.store.read_candidates()["id"]) == sorted(resumed["id"])
+    again = detect_changes(project.store, "before", "after", workers=1, tile_size=384)
+    assert again["candidates_added"] == 0 and again["tiles_skipped"] == again["tiles"]
+
+
+def test_area_restricts_tiles(project: fenceline.Project, pair) -> None:
+    import geopandas as gpd
+
+    box = shapely.box(*pair.truth.total_bounds)
+    quarter = shapely.box(box.bounds[0], box.bounds[1], box.centroid.x, box.centroid.y)
+    area = gpd.GeoDataFrame({"name": ["sw"]}, geometry=[quarter], crs=pair.truth.crs).to_crs(4326)
+    with project.store.transaction(AuditEntry("t", "test")) as tx:
+        tx.upsert_areas(area)
+    summary = detect_changes(project.store, "before", "after", area="sw", workers=1, tile_size=256)
+    assert summary["tiles"] < 9
+    cands = project.store.read_candidates().to_crs(pair.truth.crs)
+    assert shapely.intersects(cands.geometry.values, quarter.buffer(1)).all()
+
+
+def test_local_pool_matches_inline(tmp_path: Path, project, pair) -> None:
+    detect_changes(project.store, "before", "after", workers=2, tile_size=384)
+    pooled = project.store.read_candidates()
+    from fenceline.imagery.catalog import add_image
+
+    with fenceline.create(tmp_path / "inline.gpkg") as other:
+        add_image(other.store, pair.before, acquired=pair.before_date, image_id="before")
+        add_image(other.store, pair.after, acquired=pair.after_date, image_id="after")
+        detect_changes(other.store, "before", "after", workers=1, tile_size=384)
+        assert sorted(other.store.read_candidates()["id"]) == sorted(pooled["id"])
+
+
+def test_dask_cluster_matches_local(project: fenceline.Project) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
+        summary = detect_changes(
+            project.store, "before", "after", scheduler=cluster.scheduler_address, tile_size=384
+        )
+    dask_ids = sorted(project.store.read_candidates()["id"])
+    assert summary["tiles"] == 4 and len(dask_ids) > 0
+    inline = detect_changes(project.store, "before", "after", workers=1, tile_size=384)
+    assert inline["candidates_added"] == 0  # same run: every tile already done
+
+
+# --- ONNX: a tiny model written by hand (no onnx package needed) -----------------------------
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _field(number: int, payload: bytes | int | str) -> bytes:
+    if isinstance(payload, int):
+        return _varint(number << 3) + _varint(payload)
+    data = payload.encode() if isinstance(payload, str) else payload
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _tensor_info(name: str) -> bytes:
+    dims = b"".join(_field(1, _field(2, d)) for d in ("n", "c", "h", "w"))
+    tensor = _field(1, 1) + _field(2, dims)  # elem_type FLOAT, shape
+    return _field(1, name) + _field(2, _field(1, tensor))
+
+
+def onnx_difference_model(path: Path) -> Path:
+    """out = Relu(after - before) / 4: probability-like 'something bright appeared'."""
+    nodes = (
+        _field(1, _field(1, "after") + _field(1, "before") + _field(2, "d") + _field(4, "Sub"))
+        + _field(1, _field(1, "d") + _field(2, "r") + _field(4, "Relu"))
+        + _field(1, _field(1, "r") + _field(1, "four") + _field(2, "out") + _field(4, "Div"))
+    )
+    four = _field(1, 1) * 0 + _field(2, 1) + _field(8, "four") + _field(4, struct.pack("<f", 4.0))
+    graph = (
+        nodes
+        + _field(2, "diff")
+        + _field(5, four)
+        + _field(11, _tensor_info("before"))
+        + _field(11, _tensor_info("after"))
+        + _field(12, _tensor_info("out"))
+    )
+    model = _field(1, 8) + _field(2, "fenceline-test") + _field(7, graph) + _field(8, _field(2, 13))
+    path.write_bytes(model)
+    return path
+
+
+def test_onnx_detector_runs_a_user_model(tmp_path: Path) -> None:
+    model = onnx_difference_model(tmp_path / "diff.onnx")
+    rng = np.random.default_rng(0)
+    before = 100 + rng.normal(0, 2, (128, 128)).astype(np.float32)
+    after = before.copy()
+    after[60:72, 40:52] = 200
+    strength = OnnxDetector(model, threshold=0.5).change(before, after)
+    found = vectorise(strength, gsd_m=0.5)
+    assert [c["kind"] for c in found] == ["new_structure"]
+    assert shapely.box(40, 60, 52, 72).intersects(found[0]["geometry"])
+
+
+def test_nodata_is_neither_change_nor_evidence(tmp_path: Path, pair) -> None:
+    """A swath edge (nodata on the left of the before image) gives no candidate along it,
+    while change in the valid part is still found."""
+    import rasterio
+
+    from fenceline.imagery.catalog import add_image
+    from fenceline.imagery.synthetic import write_geotiff
+
+    with rasterio.open(pair.before) as ds:
+        band, transform = ds.read(1), ds.transform
+    edge_col = band.shape[1] // 3
+    band[:, :edge_col] = 0
+    band[:, edge_col:] = np.maximum(band[:, edge_col:], 1)  # 0 is nodata only on the left
+    swath = write_geotiff(tmp_path / "swath.tif", band, transform=transform, nodata=0)
+    with fenceline.create(tmp_path / "n.gpkg") as p:
+        add_image(p.store, swath, acquired=pair.before_date, image_id="before")
+        add_image(p.store, pair.after, acquired=pair.after_date, image_id="after")
+        detect_changes(p.store, "before", "after", workers=1, tile_size=384)
+        cands = p.store.read_candidates().to_crs(pair.truth.crs)
+    edge_x = transform.c + edge_col * transform.a
+    assert len(cands) > 0
+    # nothing on the nodata side or along the swath edge
+    assert (cands.geometry.bounds["maxx"] > edge_x + 8).all()
+    assert not (cands.geometry.bounds["minx"] < edge_x + 2).any()
+    truth = pair.truth
+    posts = truth[
+        (truth["kind"] == "new_structure")
+        & (truth["size_m"] >= 4)
+        & (truth.geometry.bounds["minx"] > edge_x + 12)
+    ]
+    structures = cands[cands["kind"] == "new_structure"]
+    found = [
+        shapely.intersects(structures.geometry.values, g.buffer(2)).any() for g in posts.geometry
+    ]
+    assert len(found) > 0 and np.mean(found) >= 0.9
+
+
+def test_bad_worker_settings_are_parameter_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fenceline.errors import ParameterError
+    from fenceline.imagery.scheduler import default_workers, map_unordered
+
+    monkeypatch.setenv("FENCELINE_WORKERS", "3")
+    assert default_workers() == 3
+    for bad in ("many", "0"):
+        monkeypatch.setenv("FENCELINE_WORKERS", bad)
+        with pytest.raises(ParameterError, match="FENCELINE_WORKERS"):
+            default_workers()
+    with pytest.raises(ParameterError, match="--workers"):
+        list(map_unordered(abs, [1, 2], workers=0))
+
+
+class BrighterDetector(Detector):
+    """A user's detector: anything much brighter in the after image (a test of the interface)."""
+
+    name = "brighter"
+
+    def __init__(self, dn: float = 60.0) -> None:
+        self.dn = dn
+
+    def spec(self) -> dict:
+        return {"name": self.name, "class": f"{__name__}:BrighterDetector", "dn": self.dn}
+
+    def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        return ((after - before) / self.dn).astype(np.float32)
+
+
+def test_a_user_detector_runs_in_the_pipeline(tmp_path: Path) -> None:
+    import rasterio
+
+    from fenceline.imagery.catalog import add_image
+    from fenceline.imagery.synthetic import write_geotiff
+
+    transform = rasterio.Affine(0.5, 0, 433000, 0, -0.5, 4584000)
+    rng = np.random.default_rng(3)
+    before = (100 + rng.normal(0, 3, (256, 256))).astype("uint8")
+    after = before.copy()
+    after[100:114, 60:74] = 230  # a 7 m roof
+    with fenceline.create(tmp_path / "u.gpkg") as p:
+        add_image(
+            p.store,
+            write_geotiff(tmp_path / "b.tif", before, transform=transform),
+            acquired="2020-01-01",
+            image_id="b",
+        )
+        add_image(
+            p.store,
+            write_geotiff(tmp_path / "a.tif", after, transform=transform),
+            acquired="2021-01-01",
+            image_id="a",
+        )
+        detect_changes(p.store, "b", "a", detector=BrighterDetector(), workers=1, tile_size=128)
+        cands = p.store.read_candidates()
+    assert list(cands["kind"]) == ["new_structure"]
+    assert list(cands["detector"]) == ["brighter"]
+    assert detector_from_spec(BrighterDetector(40.0).spec()).dn == 40.0
+    with pytest.raises(ParameterError, match="cannot load"):
+        detector_from_spec({"name": "x", "class": "no.such.module:Thing"})
+
+
+def test_bad_model_fails_before_any_tile_and_errors_cross_processes(tmp_path: Path) -> None:
+    import pickle
+
+    from fenceline.errors import InputError
+
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(InputError, match="not a usable ONNX model"):
+        OnnxDetector(garbage)
+    # errors raised in a worker process come back to the command line intact
+    error = pickle.loads(pickle.dumps(InputError("a.tif", "broken", feature=3, field="x")))
+    assert isinstance(error, InputError) and error.exit_code == 2
+    assert (error.source, error.feature, error.field) == ("a.tif", 3, "x")
+    assert str(error) == "a.tif: feature 3: field 'x': broken"
