@@ -44,19 +44,35 @@ def main() -> None:
         with Vault.open(path, key, analyst="bench") as vault:
             start = time.perf_counter()
             for _ in range(args.witnesses):
-                witness = vault.add_witness({
-                    "age": rng.randint(18, 70), "sex": rng.choice(["female"] * 4 + ["male"]),
-                    "province": rng.choice(["North Hamgyong"] * 6 + ["Ryanggang"] * 2
-                                           + ["Chagang", "South Hamgyong"]),
-                    "occupation": rng.choice(["trader", "farmer", "factory_worker", "homemaker"]),
-                    "year_departed": rng.randint(2010, 2023),
-                    "contact_before_2020": rng.choice(vocab.CONTACT_LEVELS),
-                    "contact_after_2020": rng.choice(vocab.CONTACT_LEVELS),
-                }, [{"date": "2023-05-01", "language": "ko", "interviewer": "SYNTHETIC"}])
+                witness = vault.add_witness(
+                    {
+                        "age": rng.randint(18, 70),
+                        "sex": rng.choice(["female"] * 4 + ["male"]),
+                        "province": rng.choice(
+                            ["North Hamgyong"] * 6
+                            + ["Ryanggang"] * 2
+                            + ["Chagang", "South Hamgyong"]
+                        ),
+                        "occupation": rng.choice(
+                            ["trader", "farmer", "factory_worker", "homemaker"]
+                        ),
+                        "year_departed": rng.randint(2010, 2023),
+                        "contact_before_2020": rng.choice(vocab.CONTACT_LEVELS),
+                        "contact_after_2020": rng.choice(vocab.CONTACT_LEVELS),
+                    },
+                    [{"date": "2023-05-01", "language": "ko", "interviewer": "SYNTHETIC"}],
+                )
                 for topic in ("food", "movement"):
-                    excerpts.append(vault.add_excerpt(witness, {
-                        "text": "SYNTHETIC 시장에서 쌀을 살 수 있었지만 값이 계속 올랐다.",
-                        "topics": [topic], "period": "2015"}))
+                    excerpts.append(
+                        vault.add_excerpt(
+                            witness,
+                            {
+                                "text": "SYNTHETIC 시장에서 쌀을 살 수 있었지만 값이 계속 올랐다.",
+                                "topics": [topic],
+                                "period": "2015",
+                            },
+                        )
+                    )
             add_seconds = (time.perf_counter() - start) / args.witnesses
             chosen = excerpts[::2]
             vault.check(chosen[:1])  # warm up the morphological analyser
@@ -68,9 +84,11 @@ def main() -> None:
     print("SYNTHETIC witnesses and texts")
     print(f"open vault (scrypt n=2**17, r=8)   median {statistics.median(opens):.3f} s")
     print(f"add one witness (1 interview, 2 excerpts)  {add_seconds * 1000:.1f} ms")
-    print(f"disclosure check, {len(chosen)} excerpts of {args.witnesses} witnesses, with "
-          f"reference population: median {statistics.median(checks):.3f} s "
-          f"(passed={report.passed}, suppressed={len(report.suppressed)}, levels={report.levels})")
+    print(
+        f"disclosure check, {len(chosen)} excerpts of {args.witnesses} witnesses, with "
+        f"reference population: median {statistics.median(checks):.3f} s "
+        f"(passed={report.passed}, suppressed={len(report.suppressed)}, levels={report.levels})"
+    )
 
 
 if __name__ == "__main__":

@@ -101,7 +101,12 @@ class Project:
         from fenceline.metrics import compute_metrics
 
         return compute_metrics(
-            self.snapshot(), at, since, area=area, corridor_m=corridor_m, near_m=near_m,
+            self.snapshot(),
+            at,
+            since,
+            area=area,
+            corridor_m=corridor_m,
+            near_m=near_m,
             notice=self.store.meta().get("notice"),
         )
 
@@ -117,7 +122,12 @@ class Project:
         from fenceline.metrics import compute_timeline
 
         return compute_timeline(
-            self.snapshot(), start, end, step, area=area, corridor_m=corridor_m,
+            self.snapshot(),
+            start,
+            end,
+            step,
+            area=area,
+            corridor_m=corridor_m,
             notice=self.store.meta().get("notice"),
         )
 

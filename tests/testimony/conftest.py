@@ -37,5 +37,3 @@ def vault(project: Path, key: KeySource) -> Iterator[Vault]:
     v = Vault.init(project, key, analyst="alice")
     yield v
     v.close()
-
-

@@ -44,8 +44,9 @@ def _entries(project: Path) -> list[tuple]:
     return rows
 
 
-def test_intact_log_verifies(logged: Path, capsys: pytest.CaptureFixture[str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_intact_log_verifies(
+    logged: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out = _verify(logged, capsys)
     assert code == 0, out
     assert "verified" in out
@@ -55,8 +56,17 @@ def test_intact_log_verifies(logged: Path, capsys: pytest.CaptureFixture[str],
     # entries hold ids and keyed hashes only
     for row in _entries(logged):
         subject = json.loads(row[4])
-        assert set(subject) <= {"witness", "excerpt", "excerpts", "interviews", "interview",
-                                "records", "k", "passed", "key"}
+        assert set(subject) <= {
+            "witness",
+            "excerpt",
+            "excerpts",
+            "interviews",
+            "interview",
+            "records",
+            "k",
+            "passed",
+            "key",
+        }
     monkeypatch.setenv("FENCELINE_PASSPHRASE", PASSPHRASE)
     code, out = _verify(logged, capsys)
     assert code == 0 and "checkpoint MACs" in out
@@ -81,8 +91,11 @@ def test_reorder_is_detected(logged: Path, capsys: pytest.CaptureFixture[str]) -
     db = sqlite3.connect(logged)
     with db:
         for seq, row in ((2, third), (3, second)):
-            db.execute("UPDATE testimony_audit SET at=?, analyst=?, action=?, subject=?, "
-                       "digest=?, prev=?, hash=? WHERE seq=?", (*row[1:], seq))
+            db.execute(
+                "UPDATE testimony_audit SET at=?, analyst=?, action=?, subject=?, "
+                "digest=?, prev=?, hash=? WHERE seq=?",
+                (*row[1:], seq),
+            )
     db.close()
     code, out = _verify(logged, capsys)
     assert code == 1 and "audit entry 2" in out
@@ -100,20 +113,26 @@ def test_rehashed_rewrite_is_detected_by_checkpoints(
             if seq == 2:
                 analyst = "mallory"
             new_hash = _entry_hash(seq, at, analyst, action, subject, digest, prev)
-            db.execute("UPDATE testimony_audit SET analyst=?, prev=?, hash=? WHERE seq=?",
-                       (analyst, prev, new_hash, seq))
+            db.execute(
+                "UPDATE testimony_audit SET analyst=?, prev=?, hash=? WHERE seq=?",
+                (analyst, prev, new_hash, seq),
+            )
             prev = new_hash
-        db.execute("UPDATE fenceline_meta SET value=? WHERE key='testimony_audit_head'",
-                   (f"{len(rows)}:{prev}",))
+        db.execute(
+            "UPDATE fenceline_meta SET value=? WHERE key='testimony_audit_head'",
+            (f"{len(rows)}:{prev}",),
+        )
     db.close()
     code, out = _verify(logged, capsys)
     assert code == 1 and "checkpoint" in out
     # ... and if they recompute the checkpoints too, only the key can tell
     db = sqlite3.connect(logged)
     with db:
-        db.execute("UPDATE testimony_audit_checkpoints SET hash = "
-                   "(SELECT hash FROM testimony_audit a WHERE a.seq = "
-                   "testimony_audit_checkpoints.seq)")
+        db.execute(
+            "UPDATE testimony_audit_checkpoints SET hash = "
+            "(SELECT hash FROM testimony_audit a WHERE a.seq = "
+            "testimony_audit_checkpoints.seq)"
+        )
     db.close()
     assert _verify(logged, capsys)[0] == 0
     passphrase = logged.parent.parent / "pass.txt"
@@ -130,9 +149,11 @@ def test_truncation_is_detected(logged: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1 and "cut off" in out
     # the forger also moves the recorded head back and drops the checkpoints:
     rows = _entries(logged)
-    _sql(logged, f"UPDATE fenceline_meta SET value = '3:{rows[-1][7]}' "
-         "WHERE key = 'testimony_audit_head'",
-         "DELETE FROM testimony_audit_checkpoints WHERE seq > 3")
+    _sql(
+        logged,
+        f"UPDATE fenceline_meta SET value = '3:{rows[-1][7]}' WHERE key = 'testimony_audit_head'",
+        "DELETE FROM testimony_audit_checkpoints WHERE seq > 3",
+    )
     assert _verify(logged, capsys)[0] == 0
     # a head anchored elsewhere (printed by an earlier verify) still catches it
     code, out = _verify(logged, capsys, "--expect", head)
@@ -140,12 +161,18 @@ def test_truncation_is_detected(logged: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_cli_exit_codes_in_a_real_process(logged: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "fenceline", "audit", "verify", str(logged)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "fenceline", "audit", "verify", str(logged)],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     _sql(logged, "UPDATE testimony_audit SET action = 'nothing' WHERE seq = 1")
-    bad = subprocess.run([sys.executable, "-m", "fenceline", "audit", "verify", str(logged)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "fenceline", "audit", "verify", str(logged)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: ") and "audit entry 1" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -17,8 +17,10 @@ from fenceline.testimony.vault import _aad, connect, verify_audit_log
 def _records(path: Path) -> list[tuple[str, str, str, int, bytes]]:
     db = sqlite3.connect(path)
     try:
-        return db.execute("SELECT record_id, witness_id, kind, version, sealed "
-                          "FROM testimony_records ORDER BY record_id").fetchall()
+        return db.execute(
+            "SELECT record_id, witness_id, kind, version, sealed "
+            "FROM testimony_records ORDER BY record_id"
+        ).fetchall()
     finally:
         db.close()
 
@@ -26,8 +28,9 @@ def _records(path: Path) -> list[tuple[str, str, str, int, bytes]]:
 def _set_sealed(path: Path, record_id: str, sealed: bytes) -> None:
     db = sqlite3.connect(path)
     with db:
-        db.execute("UPDATE testimony_records SET sealed = ? WHERE record_id = ?",
-                   (sealed, record_id))
+        db.execute(
+            "UPDATE testimony_records SET sealed = ? WHERE record_id = ?", (sealed, record_id)
+        )
     db.close()
 
 
@@ -42,7 +45,7 @@ def test_seal_binds_associated_data() -> None:
 
 
 def test_bit_flip_fails_to_decrypt(vault: Vault, project: Path) -> None:
-    (witness_id, excerpt_id), = add_witnesses(vault, 1)
+    ((witness_id, excerpt_id),) = add_witnesses(vault, 1)
     record = dict((r[0], r[4]) for r in _records(project))[excerpt_id]
     for position in (0, 12, len(record) // 2, len(record) - 1):  # nonce, body, tag
         flipped = bytearray(record)
@@ -75,15 +78,17 @@ def test_swapped_ciphertexts_fail(vault: Vault, project: Path) -> None:
     db = sqlite3.connect(project)
     with db:
         wrapped = dict(db.execute("SELECT witness_id, wrapped_key FROM testimony_witnesses"))
-        db.execute("UPDATE testimony_witnesses SET wrapped_key = ? WHERE witness_id = ?",
-                   (wrapped[other], witness_id))
+        db.execute(
+            "UPDATE testimony_witnesses SET wrapped_key = ? WHERE witness_id = ?",
+            (wrapped[other], witness_id),
+        )
     db.close()
     with pytest.raises(DecryptionError, match=f"key of witness {witness_id}"):
         vault.read_witness(witness_id)
 
 
 def test_record_version_is_bound(vault: Vault, project: Path) -> None:
-    (witness_id, _), = add_witnesses(vault, 1)
+    ((witness_id, _),) = add_witnesses(vault, 1)
     db = sqlite3.connect(project)
     with db:
         db.execute("UPDATE testimony_records SET version = version + 1 WHERE kind = 'profile'")
@@ -126,25 +131,34 @@ def test_rotation_leaves_nothing_readable_under_the_old_key(
     db = sqlite3.connect(project)
     old_wrapped = dict(db.execute("SELECT witness_id, wrapped_key FROM testimony_witnesses"))
     db.close()
-    old_deks = {w: keymod.open_sealed(old_kek, k, _aad("witness-key", w, 1), what="k")
-                for w, k in old_wrapped.items()}
+    old_deks = {
+        w: keymod.open_sealed(old_kek, k, _aad("witness-key", w, 1), what="k")
+        for w, k in old_wrapped.items()
+    }
     new_key = KeySource("passphrase", b"a new passphrase")
     assert vault.rotate(new_key) == len(old_records)
     vault.close()
     with pytest.raises(DecryptionError, match="wrong passphrase"):
         Vault.open(project, key)
     db = sqlite3.connect(project)
-    rows = db.execute("SELECT witness_id, key_version, wrapped_key FROM testimony_witnesses").fetchall()
-    records = db.execute("SELECT record_id, witness_id, kind, version, sealed "
-                         "FROM testimony_records").fetchall()
+    rows = db.execute(
+        "SELECT witness_id, key_version, wrapped_key FROM testimony_witnesses"
+    ).fetchall()
+    records = db.execute(
+        "SELECT record_id, witness_id, kind, version, sealed FROM testimony_records"
+    ).fetchall()
     db.close()
     for witness_id, version, wrapped in rows:  # old project key unwraps no witness key
         with pytest.raises(DecryptionError):
             keymod.open_sealed(old_kek, wrapped, _aad("witness-key", witness_id, version), what="k")
     for record_id, witness_id, kind, version, sealed in records:  # old data keys open nothing
         with pytest.raises(DecryptionError):
-            keymod.open_sealed(old_deks[witness_id], sealed,
-                               _aad("record", record_id, kind, witness_id, version), what="r")
+            keymod.open_sealed(
+                old_deks[witness_id],
+                sealed,
+                _aad("record", record_id, kind, witness_id, version),
+                what="r",
+            )
     old_blobs = {r[4] for r in old_records}
     assert not old_blobs & {r[4] for r in records}
     with Vault.open(project, new_key) as rotated:
@@ -164,8 +178,9 @@ def test_shredding(vault: Vault, project: Path, key: KeySource) -> None:
     with pytest.raises(DecryptionError, match="shredded"):
         vault.read_witness(victim)
     db = connect(project)
-    wrapped, = db.execute("SELECT wrapped_key FROM testimony_witnesses WHERE witness_id = ?",
-                          (victim,)).fetchone()
+    (wrapped,) = db.execute(
+        "SELECT wrapped_key FROM testimony_witnesses WHERE witness_id = ?", (victim,)
+    ).fetchone()
     assert wrapped is None
     assert verify_audit(db, path=str(project))["entries"] > 0
     db.close()
@@ -196,15 +211,18 @@ def test_testimony_leaves_the_rest_of_the_project_alone(project: Path, key: KeyS
 
 
 def test_record_ids_cannot_collide(vault: Vault, project: Path) -> None:
-    first = vault.add_witness(profile(), [{"id": "iv1", "date": "2023-01-01", "language": "ko",
-                                           "interviewer": "a"}])
+    first = vault.add_witness(
+        profile(), [{"id": "iv1", "date": "2023-01-01", "language": "ko", "interviewer": "a"}]
+    )
     before = db_digest(project)
     with pytest.raises(InputError, match="already used"):
-        vault.add_witness(profile(), [{"id": "iv1", "date": "2023-01-01", "language": "ko",
-                                       "interviewer": "b"}])
+        vault.add_witness(
+            profile(), [{"id": "iv1", "date": "2023-01-01", "language": "ko", "interviewer": "b"}]
+        )
     with pytest.raises(InputError, match="same id"):
-        vault.add_witness(profile(), [{"id": "x", "date": "2023-01-01", "language": "ko",
-                                       "interviewer": "b"}] * 2)
+        vault.add_witness(
+            profile(), [{"id": "x", "date": "2023-01-01", "language": "ko", "interviewer": "b"}] * 2
+        )
     excerpt = vault.add_excerpt(first, {"id": "ex-a", "text": "t", "topics": ["food"]})
     with pytest.raises(InputError, match="already used"):
         vault.add_excerpt(first, {"id": excerpt, "text": "u", "topics": ["food"]})

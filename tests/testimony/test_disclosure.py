@@ -16,30 +16,34 @@ def _p(**overrides: object) -> Profile:
 
 
 def _e(i: int, period: str | None = "2018") -> Excerpt:
-    return Excerpt(f"ex-{i}", "", "We waited at the market.", ("food",), None,
-                   Period.parse(period))
+    return Excerpt(f"ex-{i}", "", "We waited at the market.", ("food",), None, Period.parse(period))
 
 
 def test_descriptors_in_hrw_style() -> None:
     p = _p()
     assert describe(p, (0, 0, 0, 0, 0)) == (
-        "a former trader in her 30s from Ryanggang province who left in 2018")
+        "a former trader in her 30s from Ryanggang province who left in 2018"
+    )
     assert describe(p, (1, 2, 2, 2, 3)) == "a witness"
     assert describe(p, (0, 2, 2, 0, 3)) == "a woman who worked as a trader"
     assert describe(p, (1, 0, 0, 1, 1)) == (
-        "a former market trader in their 30s from Ryanggang province who left between 2015 and 2019")
+        "a former market trader in their 30s from Ryanggang province who left between 2015 and 2019"
+    )
     assert describe(_p(sex="male", year_departed=2021), (0, 2, 1, 2, 2)) == (
-        "a man from a northern border province who left in 2020 or later")
+        "a man from a northern border province who left in 2020 or later"
+    )
 
 
 def test_k_identical_witnesses_publish_at_full_detail() -> None:
     profiles = {f"w{i}": _p() for i in range(5)}
-    report = check_disclosure(profiles, {"w0": [_e(0)]}, k=5,
-                              reference=reference_population(), morphology=False)
+    report = check_disclosure(
+        profiles, {"w0": [_e(0)]}, k=5, reference=reference_population(), morphology=False
+    )
     assert report.passed, report.problems
     assert report.levels == (0, 0, 0, 0, 0)
     assert report.items[0].descriptor == (
-        "a former trader in her 30s from Ryanggang province who left in 2018")
+        "a former trader in her 30s from Ryanggang province who left in 2018"
+    )
     # one fewer witness: the same descriptor would name a group of four
     del profiles["w4"]
     report = check_disclosure(profiles, {"w0": [_e(0)]}, k=5, morphology=False)
@@ -47,8 +51,9 @@ def test_k_identical_witnesses_publish_at_full_detail() -> None:
 
 
 def test_generalisation_finds_the_least_general_safe_descriptor() -> None:
-    profiles = {f"a{i}": _p(age=34 + i % 2 * 10, occupation=["trader", "smuggler"][i % 2])
-                for i in range(6)}
+    profiles = {
+        f"a{i}": _p(age=34 + i % 2 * 10, occupation=["trader", "smuggler"][i % 2]) for i in range(6)
+    }
     report = check_disclosure(profiles, {"a0": [_e(0)]}, k=5, morphology=False)
     assert report.passed
     assert report.levels[0] == 0 and report.levels[2] == 0  # sex and province kept
@@ -58,7 +63,7 @@ def test_generalisation_finds_the_least_general_safe_descriptor() -> None:
 
 def test_single_witness_who_left_after_2020_blocks_publication(vault: Vault) -> None:
     add_witnesses(vault, 6)
-    (_late, late_excerpt), = add_witnesses(vault, 1, year_departed=2021, period="2021")
+    ((_late, late_excerpt),) = add_witnesses(vault, 1, year_departed=2021, period="2021")
     report = vault.check([late_excerpt], k=5)
     assert not report.passed
     assert report.suppressed == [late_excerpt]
@@ -73,7 +78,7 @@ def test_single_witness_who_left_after_2020_blocks_publication(vault: Vault) -> 
 
 def test_suppression_drops_only_the_witness_at_risk(vault: Vault) -> None:
     pairs = add_witnesses(vault, 6)
-    (_, late_excerpt), = add_witnesses(vault, 1, year_departed=2021, period="2021")
+    ((_, late_excerpt),) = add_witnesses(vault, 1, year_departed=2021, period="2021")
     report = vault.check([e for _, e in pairs] + [late_excerpt], k=5, suppress=True)
     assert report.passed
     assert report.suppressed == [late_excerpt]
@@ -85,14 +90,25 @@ def test_reference_population_generalises_small_arrival_years() -> None:
     # 5 alike who left in 2021 among 45 others: the vault alone would let the full
     # descriptor through; 63 arrivals in 2021 times the shares of the rest is below k
     profiles = {f"late{i}": _p(year_departed=2021) for i in range(5)}
-    profiles.update({f"o{i}": _p(sex="male", age=55, province="North Hamgyong",
-                                 occupation="farmer", year_departed=2010) for i in range(45)})
+    profiles.update(
+        {
+            f"o{i}": _p(
+                sex="male",
+                age=55,
+                province="North Hamgyong",
+                occupation="farmer",
+                year_departed=2010,
+            )
+            for i in range(45)
+        }
+    )
     selected = {"late0": [_e(0, "2021")]}
     without = check_disclosure(profiles, selected, k=5, morphology=False)
     assert without.passed and "2021" in without.items[0].descriptor
     assert "Ryanggang" in without.items[0].descriptor
-    judged = check_disclosure(profiles, selected, k=5, reference=reference_population(),
-                              morphology=False)
+    judged = check_disclosure(
+        profiles, selected, k=5, reference=reference_population(), morphology=False
+    )
     assert judged.passed
     descriptor = judged.items[0].descriptor
     count, estimate = judged.class_sizes["late0"]
@@ -115,17 +131,23 @@ def test_all_excerpts_of_a_witness_are_judged_together() -> None:
 def test_text_findings_block_unless_redacted(vault: Vault) -> None:
     pairs = add_witnesses(vault, 5)
     witness_id = pairs[0][0]
-    texts = {"양강도에서": "양강도에서 왔어요.", "Yanggang": "I am from Yanggang.",
-             "혜산시장": "혜산시장에서 장사를 했어요."}
-    ids = {name: vault.add_excerpt(witness_id, {"text": t, "topics": ["trade"],
-                                                "period": "2018"}) for name, t in texts.items()}
+    texts = {
+        "양강도에서": "양강도에서 왔어요.",
+        "Yanggang": "I am from Yanggang.",
+        "혜산시장": "혜산시장에서 장사를 했어요.",
+    }
+    ids = {
+        name: vault.add_excerpt(witness_id, {"text": t, "topics": ["trade"], "period": "2018"})
+        for name, t in texts.items()
+    }
     report = vault.check(list(ids.values()))
     assert not report.passed
     assert set(report.findings) == set(ids.values())
     for name, excerpt_id in ids.items():
         start = texts[name].index(name)
-        assert any(f.category == "place" and f.start <= start < f.end
-                   for f in report.findings[excerpt_id])
+        assert any(
+            f.category == "place" and f.start <= start < f.end for f in report.findings[excerpt_id]
+        )
         assert any(excerpt_id in problem for problem in report.problems)
     redacted = vault.check(list(ids.values()), redact=True)
     assert redacted.passed

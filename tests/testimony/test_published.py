@@ -36,7 +36,8 @@ def test_nothing_published_until_two_analysts_sign_off(
     item = data["excerpts"][0]
     assert set(item) == {"witness", "descriptor", "topics", "huridocs", "place", "period", "text"}
     assert item["descriptor"] == (
-        "a former trader in her 30s from Ryanggang province who left in 2018")
+        "a former trader in her 30s from Ryanggang province who left in 2018"
+    )
     assert item["huridocs"] == ["Right to food"]
     contact = data["contact_with_relatives"]
     assert contact["before_2020"] == {"none": 0, "rare": 0, "regular": 5}
@@ -94,9 +95,14 @@ def test_new_publication_supersedes_the_old(vault: Vault, project: Path, key: Ke
 
 
 def test_contact_chart_is_svg() -> None:
-    svg = contact_chart_svg({"witnesses": 7, "levels": ["none", "rare", "regular"],
-                             "before_2020": {"none": 1, "rare": 2, "regular": 4},
-                             "after_2020": {"none": 6, "rare": 1, "regular": 0}})
+    svg = contact_chart_svg(
+        {
+            "witnesses": 7,
+            "levels": ["none", "rare", "regular"],
+            "before_2020": {"none": 1, "rare": 2, "regular": 4},
+            "after_2020": {"none": 6, "rare": 1, "regular": 0},
+        }
+    )
     assert "<svg" in svg and "before 2020" in svg and "after 2020" in svg
 
 

@@ -42,8 +42,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp
     monkeypatch.setenv("FENCELINE_PASSPHRASE", PASSPHRASE)
     outputs: list[str] = []
 
-    def call(*args: str, stdin: str | None = None, analyst: str = "alice",
-             keep: bool = True) -> tuple[int, str, str]:
+    def call(
+        *args: str, stdin: str | None = None, analyst: str = "alice", keep: bool = True
+    ) -> tuple[int, str, str]:
         if stdin is not None:
             _stdin(monkeypatch, stdin)
         monkeypatch.setenv("FENCELINE_ANALYST", analyst)
@@ -68,24 +69,53 @@ def test_canary_never_reaches_disk_logs_or_output(
     assert cli("testimony", "init", project)[0] == 0
     witnesses = []
     for i in range(5):
-        record = {"profile": profile(notes=f"{CANARY} {CANARY_KO} note {i}"),
-                  "interviews": [{"id": f"iv{i}", "date": "2023-05-01", "language": "ko",
-                                  "interviewer": f"{CANARY} interviewer",
-                                  "notes": CANARY_KO}]}
+        record = {
+            "profile": profile(notes=f"{CANARY} {CANARY_KO} note {i}"),
+            "interviews": [
+                {
+                    "id": f"iv{i}",
+                    "date": "2023-05-01",
+                    "language": "ko",
+                    "interviewer": f"{CANARY} interviewer",
+                    "notes": CANARY_KO,
+                }
+            ],
+        }
         code, out, err = cli("testimony", "add", project, stdin=json.dumps(record))
         assert code == 0, err
         witnesses.append(out.split()[2])
     published = []
     for i, witness in enumerate(witnesses):
-        text = (f"양강도에서 장사를 했어요. 전화는 {CANARY_PHONE} 였어요. 시장에서 쌀을 샀어요 {i}."
-                if i == 0 else f"We could buy rice at the market then ({i}).")
-        code, out, err = cli("testimony", "excerpt", project, witness, "-t", "food",
-                             "--interview", f"iv{i}", "--period", "2018", stdin=text)
+        text = (
+            f"양강도에서 장사를 했어요. 전화는 {CANARY_PHONE} 였어요. 시장에서 쌀을 샀어요 {i}."
+            if i == 0
+            else f"We could buy rice at the market then ({i})."
+        )
+        code, out, err = cli(
+            "testimony",
+            "excerpt",
+            project,
+            witness,
+            "-t",
+            "food",
+            "--interview",
+            f"iv{i}",
+            "--period",
+            "2018",
+            stdin=text,
+        )
         assert code == 0, err
         published.append(out.split()[2])
         # a second, never published excerpt full of canaries
-        code, _, err = cli("testimony", "excerpt", project, witness, "-t", "detention",
-                           stdin=f"{CANARY} {CANARY_KO} was held with me.")
+        code, _, err = cli(
+            "testimony",
+            "excerpt",
+            project,
+            witness,
+            "-t",
+            "detention",
+            stdin=f"{CANARY} {CANARY_KO} was held with me.",
+        )
         assert code == 0, err
     code, out, _ = cli("testimony", "list", project)
     assert code == 0 and all(w in out for w in witnesses)
@@ -117,10 +147,12 @@ def test_canary_never_reaches_disk_logs_or_output(
     assert any(p.name == "p.gpkg" for p in files) and export in files
     for path in files:
         assert not _found_in(path.read_bytes(), [CANARY, CANARY_KO, CANARY_PHONE, PASSPHRASE]), (
-            f"testimony found in {path.name}")
+            f"testimony found in {path.name}"
+        )
     for text in [*cli.outputs, caplog.text]:
         assert not _found_in(text.encode(), [CANARY, CANARY_KO, CANARY_PHONE, PASSPHRASE]), (
-            "testimony found in output")
+            "testimony found in output"
+        )
     report = published_for_report(project)
     assert report is not None and report["signed_off_by"] == ["alice", "bob"]
 
@@ -154,25 +186,54 @@ def test_bad_input_is_exit_2_and_changes_nothing(
 
     monkeypatch.setenv("FENCELINE_PASSPHRASE", "wrong")
     refused("testimony", "show", project, witness, expect="wrong passphrase")
-    refused("testimony", "add", project, expect="wrong passphrase",
-            stdin=json.dumps({"profile": profile()}))
+    refused(
+        "testimony",
+        "add",
+        project,
+        expect="wrong passphrase",
+        stdin=json.dumps({"profile": profile()}),
+    )
     monkeypatch.setenv("FENCELINE_PASSPHRASE", PASSPHRASE)
     refused("testimony", "show", project, "w-000000000000", expect="no witness")
-    refused("testimony", "excerpt", project, "w-000000000000", "-t", "food", stdin="x",
-            expect="no witness")
+    refused(
+        "testimony",
+        "excerpt",
+        project,
+        "w-000000000000",
+        "-t",
+        "food",
+        stdin="x",
+        expect="no witness",
+    )
     refused("testimony", "publish", project, "-e", "ex-nope", expect="no excerpt")
-    refused("testimony", "add", project, stdin=json.dumps({"profile": profile(province=CANARY)}),
-            expect="field 'province'")
+    refused(
+        "testimony",
+        "add",
+        project,
+        stdin=json.dumps({"profile": profile(province=CANARY)}),
+        expect="field 'province'",
+    )
     refused("testimony", "add", project, stdin=f'{{"profile": "{CANARY}"', expect="not valid JSON")
-    refused("testimony", "excerpt", project, witness, "-t", "gossip", stdin=CANARY,
-            expect="field 'topics'")
+    refused(
+        "testimony",
+        "excerpt",
+        project,
+        witness,
+        "-t",
+        "gossip",
+        stdin=CANARY,
+        expect="field 'topics'",
+    )
     # a corrupt record
     db = sqlite3.connect(project)
     with db:
-        (sealed,) = db.execute("SELECT sealed FROM testimony_records WHERE record_id = ?",
-                               (excerpt,)).fetchone()
-        db.execute("UPDATE testimony_records SET sealed = ? WHERE record_id = ?",
-                   (sealed[:40] + bytes([sealed[40] ^ 0xFF]) + sealed[41:], excerpt))
+        (sealed,) = db.execute(
+            "SELECT sealed FROM testimony_records WHERE record_id = ?", (excerpt,)
+        ).fetchone()
+        db.execute(
+            "UPDATE testimony_records SET sealed = ? WHERE record_id = ?",
+            (sealed[:40] + bytes([sealed[40] ^ 0xFF]) + sealed[41:], excerpt),
+        )
     db.close()
     before = db_digest(Path(project))
     refused("testimony", "show", project, witness, expect=f"record {excerpt}")
@@ -181,14 +242,26 @@ def test_bad_input_is_exit_2_and_changes_nothing(
     refused("testimony", "show", project, witness, expect="needs a key")
 
 
-def test_real_process_exit_code_and_single_line(small_project: tuple[str, str, str],
-                                                tmp_path: Path) -> None:
+def test_real_process_exit_code_and_single_line(
+    small_project: tuple[str, str, str], tmp_path: Path
+) -> None:
     project, witness, _ = small_project
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("wrong")
     result = subprocess.run(
-        [sys.executable, "-m", "fenceline", "testimony", "show", project, witness,
-         "--passphrase-file", str(wrong)], capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fenceline",
+            "testimony",
+            "show",
+            project,
+            witness,
+            "--passphrase-file",
+            str(wrong),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr == "error: key: wrong passphrase or key file\n"
@@ -210,34 +283,61 @@ def test_key_file_rotate_shred_and_preview_on_the_command_line(
     assert cli("testimony", "init", project, "--key-file", str(old_key))[0] == 0
     witnesses, excerpts = [], []
     for _ in range(5):
-        code, out, err = cli("testimony", "add", project, "--key-file", str(old_key),
-                             stdin=json.dumps({"profile": profile()}))
+        code, out, err = cli(
+            "testimony",
+            "add",
+            project,
+            "--key-file",
+            str(old_key),
+            stdin=json.dumps({"profile": profile()}),
+        )
         assert code == 0, err
         witnesses.append(out.split()[2])
-        code, out, err = cli("testimony", "excerpt", project, witnesses[-1], "-t", "health",
-                             "--period", "2017", "--key-file", str(old_key),
-                             stdin="There was no medicine in the clinic.")
+        code, out, err = cli(
+            "testimony",
+            "excerpt",
+            project,
+            witnesses[-1],
+            "-t",
+            "health",
+            "--period",
+            "2017",
+            "--key-file",
+            str(old_key),
+            stdin="There was no medicine in the clinic.",
+        )
         assert code == 0, err
         excerpts += ["-e", out.split()[2]]
-    code, out, err = cli("testimony", "check", project, *excerpts, "--preview",
-                         "--key-file", str(old_key))
+    code, out, err = cli(
+        "testimony", "check", project, *excerpts, "--preview", "--key-file", str(old_key)
+    )
     assert code == 0, err
     preview = json.loads(out)["preview"]
     assert preview[0]["text"] == "There was no medicine in the clinic."
     assert preview[0]["huridocs"] == ["Right to health"]
-    code, out, err = cli("testimony", "rotate", project, "--key-file", str(old_key),
-                         "--new-passphrase-file", str(new_pass))
+    code, out, err = cli(
+        "testimony",
+        "rotate",
+        project,
+        "--key-file",
+        str(old_key),
+        "--new-passphrase-file",
+        str(new_pass),
+    )
     assert code == 0 and "re-encrypted 10 record(s)" in out, err
     code, _, err = cli("testimony", "show", project, witnesses[0], "--key-file", str(old_key))
     assert code == 2 and "testimony key is a passphrase" in err
-    code, _, err = cli("testimony", "shred", project, witnesses[0],
-                       "--passphrase-file", str(new_pass))
+    code, _, err = cli(
+        "testimony", "shred", project, witnesses[0], "--passphrase-file", str(new_pass)
+    )
     assert code == 2 and "--yes" in err
-    code, _, err = cli("testimony", "shred", project, witnesses[0], "--yes",
-                       "--passphrase-file", str(new_pass))
+    code, _, err = cli(
+        "testimony", "shred", project, witnesses[0], "--yes", "--passphrase-file", str(new_pass)
+    )
     assert code == 0, err
-    code, _, err = cli("testimony", "show", project, witnesses[0],
-                       "--passphrase-file", str(new_pass))
+    code, _, err = cli(
+        "testimony", "show", project, witnesses[0], "--passphrase-file", str(new_pass)
+    )
     assert code == 2 and "shredded" in err
     code, out, _ = cli("testimony", "list", project)
     assert "shredded" in out

@@ -16,9 +16,15 @@ PASSPHRASE = "correct horse battery staple"
 
 
 def profile(**overrides: Any) -> dict[str, Any]:
-    base = {"age": 34, "sex": "female", "province": "Ryanggang", "occupation": "trader",
-            "year_departed": 2018, "contact_before_2020": "regular",
-            "contact_after_2020": "none"}
+    base = {
+        "age": 34,
+        "sex": "female",
+        "province": "Ryanggang",
+        "occupation": "trader",
+        "year_departed": 2018,
+        "contact_before_2020": "regular",
+        "contact_after_2020": "none",
+    }
     base.update(overrides)
     return base
 
@@ -26,14 +32,20 @@ def profile(**overrides: Any) -> dict[str, Any]:
 INTERVIEW = {"id": "", "date": "2023-05-01", "language": "ko", "interviewer": "team A"}
 
 
-def add_witnesses(vault: Vault, n: int, text: str = "We could still buy rice at the market.",
-                  period: str = "2018", **overrides: Any) -> list[tuple[str, str]]:
+def add_witnesses(
+    vault: Vault,
+    n: int,
+    text: str = "We could still buy rice at the market.",
+    period: str = "2018",
+    **overrides: Any,
+) -> list[tuple[str, str]]:
     """n identical witnesses, each with one excerpt: [(witness id, excerpt id)]."""
     out = []
     for _ in range(n):
         witness_id = vault.add_witness(profile(**overrides))
-        excerpt_id = vault.add_excerpt(witness_id, {"text": text, "topics": ["food"],
-                                                    "period": period})
+        excerpt_id = vault.add_excerpt(
+            witness_id, {"text": text, "topics": ["food"], "period": period}
+        )
         out.append((witness_id, excerpt_id))
     return out
 

@@ -32,7 +32,9 @@ audit_app = typer.Typer(name="audit", help="The tamper-evident audit log.", no_a
 
 PassphraseFile = Annotated[
     Path | None,
-    typer.Option("--passphrase-file", help="File holding the passphrase (else $FENCELINE_PASSPHRASE)."),
+    typer.Option(
+        "--passphrase-file", help="File holding the passphrase (else $FENCELINE_PASSPHRASE)."
+    ),
 ]
 KeyFile = Annotated[
     Path | None, typer.Option("--key-file", help="File holding a 32-byte key (testimony keygen).")
@@ -80,19 +82,26 @@ def _read_json(source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:  # position only: the text may be testimony
-        raise InputError("standard input" if source == "-" else source,
-                         f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        raise InputError(
+            "standard input" if source == "-" else source,
+            f"not valid JSON (line {exc.lineno}, column {exc.colno})",
+        ) from None
 
 
-def _open(project: Path, passphrase_file: Path | None, key_file: Path | None,
-          analyst: str | None) -> Vault:
+def _open(
+    project: Path, passphrase_file: Path | None, key_file: Path | None, analyst: str | None
+) -> Vault:
     from fenceline.testimony import Vault
 
     return Vault.open(project, _key(passphrase_file, key_file), analyst=analyst)
 
 
-def init(project: ProjectArgument, passphrase_file: PassphraseFile = None,
-         key_file: KeyFile = None, analyst: AnalystOption = None) -> None:
+def init(
+    project: ProjectArgument,
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Set up the testimony key of a project (once)."""
     from fenceline.testimony import Vault
 
@@ -109,12 +118,17 @@ def keygen(out: Annotated[Path, typer.Argument(help="Key file to create (mode 06
     _print(f"wrote a new key to {out}")
 
 
-def add(project: ProjectArgument, input: InputOption = "-", passphrase_file: PassphraseFile = None,
-        key_file: KeyFile = None, analyst: AnalystOption = None) -> None:
+def add(
+    project: ProjectArgument,
+    input: InputOption = "-",
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Add a witness from JSON: {"profile": {...}, "interviews": [{...}]}."""
     data = _read_json(input)
     if not isinstance(data, dict) or "profile" not in data:
-        raise InputError("witness", "expected a JSON object with a \"profile\"")
+        raise InputError("witness", 'expected a JSON object with a "profile"')
     unknown = set(data) - {"profile", "interviews"}
     if unknown:
         raise InputError("witness", f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -127,9 +141,14 @@ def add(project: ProjectArgument, input: InputOption = "-", passphrase_file: Pas
     _print(f"added witness {witness_id} ({listed['interviews']} interview(s))")
 
 
-def interview(project: ProjectArgument, witness: Annotated[str, typer.Argument(help="Witness id.")],
-              input: InputOption = "-", passphrase_file: PassphraseFile = None,
-              key_file: KeyFile = None, analyst: AnalystOption = None) -> None:
+def interview(
+    project: ProjectArgument,
+    witness: Annotated[str, typer.Argument(help="Witness id.")],
+    input: InputOption = "-",
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Add an interview from JSON: {"date", "language", "interviewer", "notes"}."""
     data = _read_json(input)
     with _open(project, passphrase_file, key_file, analyst) as vault:
@@ -140,11 +159,18 @@ def interview(project: ProjectArgument, witness: Annotated[str, typer.Argument(h
 def excerpt(
     project: ProjectArgument,
     witness: Annotated[str, typer.Argument(help="Witness id.")],
-    topic: Annotated[list[str] | None, typer.Option("--topic", "-t", help="Topic (repeat).")] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", "-t", help="Topic (repeat).")
+    ] = None,
     interview_id: Annotated[str | None, typer.Option("--interview", help="Interview id.")] = None,
     period: Annotated[str | None, typer.Option(help="Years spoken of: 2021 or 2019-2021.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Input is a JSON excerpt object "
-                                          "(text, topics, place, period, interview_id).")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Input is a JSON excerpt object (text, topics, place, period, interview_id).",
+        ),
+    ] = False,
     input: InputOption = "-",
     passphrase_file: PassphraseFile = None,
     key_file: KeyFile = None,
@@ -169,8 +195,10 @@ def excerpt(
     _print(f"added excerpt {excerpt_id} to witness {witness}")
 
 
-def list_(project: ProjectArgument,
-          fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+def list_(
+    project: ProjectArgument,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
     """List witnesses (ids and counts only; needs no key)."""
     from fenceline.testimony.vault import list_witnesses
 
@@ -186,14 +214,19 @@ def list_(project: ProjectArgument,
         _print(f"{row['witness']:<16} {row['interviews']:>10} {row['excerpts']:>8}  {status}")
 
 
-def show(project: ProjectArgument, witness: Annotated[str, typer.Argument(help="Witness id.")],
-         passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
-         analyst: AnalystOption = None) -> None:
+def show(
+    project: ProjectArgument,
+    witness: Annotated[str, typer.Argument(help="Witness id.")],
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Decrypt and print one witness's records as JSON (audited as a read)."""
     with _open(project, passphrase_file, key_file, analyst) as vault:
         record = vault.read_witness(witness)
     out = {
-        "witness": record.id, "profile": record.profile.to_dict(),
+        "witness": record.id,
+        "profile": record.profile.to_dict(),
         "interviews": [i.to_dict() for i in record.interviews],
         "excerpts": [e.to_dict() for e in record.excerpts],
     }
@@ -204,21 +237,43 @@ def _options(k: int, no_reference: bool, redact: bool, suppress: bool) -> dict[s
     return {"k": k, "reference": not no_reference, "redact": redact, "suppress": suppress}
 
 
-NoReference = Annotated[bool, typer.Option(
-    "--no-reference", help="Judge k in the vault only, not also against arrivals per year.")]
-Redact = Annotated[bool, typer.Option(
-    "--redact", help="Replace names, places, dates and phone numbers found in the text.")]
-Suppress = Annotated[bool, typer.Option(
-    "--suppress", help="Drop excerpts of witnesses who would be singled out, publish the rest.")]
+NoReference = Annotated[
+    bool,
+    typer.Option(
+        "--no-reference", help="Judge k in the vault only, not also against arrivals per year."
+    ),
+]
+Redact = Annotated[
+    bool,
+    typer.Option(
+        "--redact", help="Replace names, places, dates and phone numbers found in the text."
+    ),
+]
+Suppress = Annotated[
+    bool,
+    typer.Option(
+        "--suppress", help="Drop excerpts of witnesses who would be singled out, publish the rest."
+    ),
+]
 
 
 def check(
-    project: ProjectArgument, excerpt_ids: ExcerptOption, k: KOption = 5,
-    no_reference: NoReference = False, redact: Redact = False, suppress: Suppress = False,
-    preview: Annotated[bool, typer.Option(
-        "--preview", help="If the check passes, also print what would be published "
-        "(descriptors and text), for the analysts to review before signing off.")] = False,
-    passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
+    project: ProjectArgument,
+    excerpt_ids: ExcerptOption,
+    k: KOption = 5,
+    no_reference: NoReference = False,
+    redact: Redact = False,
+    suppress: Suppress = False,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="If the check passes, also print what would be published "
+            "(descriptors and text), for the analysts to review before signing off.",
+        ),
+    ] = False,
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
     analyst: AnalystOption = None,
 ) -> None:
     """Run the disclosure check (prints ids, levels and findings' positions, no content);
@@ -233,10 +288,17 @@ def check(
         raise typer.Exit(1)
 
 
-def publish(project: ProjectArgument, excerpt_ids: ExcerptOption, k: KOption = 5,
-            no_reference: NoReference = False, redact: Redact = False, suppress: Suppress = False,
-            passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
-            analyst: AnalystOption = None) -> None:
+def publish(
+    project: ProjectArgument,
+    excerpt_ids: ExcerptOption,
+    k: KOption = 5,
+    no_reference: NoReference = False,
+    redact: Redact = False,
+    suppress: Suppress = False,
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Sign off publishing these excerpts (the disclosure check must pass).
 
     The first analyst's sign-off leaves them pending; a second, different analyst running the
@@ -246,17 +308,24 @@ def publish(project: ProjectArgument, excerpt_ids: ExcerptOption, k: KOption = 5
         result = vault.publish(excerpt_ids, **_options(k, no_reference, redact, suppress))
     who = ", ".join(result.analysts)
     if result.status == "published":
-        _print(f"{result.publication_id}: published {len(result.report.items)} excerpt(s), "
-               f"signed off by {who}")
+        _print(
+            f"{result.publication_id}: published {len(result.report.items)} excerpt(s), "
+            f"signed off by {who}"
+        )
     else:
-        _print(f"{result.publication_id}: check passed, signed off by {who}; waiting for a "
-               "second analyst's sign-off (run the same command as another analyst)")
+        _print(
+            f"{result.publication_id}: check passed, signed off by {who}; waiting for a "
+            "second analyst's sign-off (run the same command as another analyst)"
+        )
 
 
-def export(project: ProjectArgument,
-           out: Annotated[Path, typer.Argument(help="JSON file to write the published set to.")],
-           passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
-           analyst: AnalystOption = None) -> None:
+def export(
+    project: ProjectArgument,
+    out: Annotated[Path, typer.Argument(help="JSON file to write the published set to.")],
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Export the published set (public text only; audited)."""
     with _open(project, passphrase_file, key_file, analyst) as vault:
         n = vault.export(out)
@@ -265,8 +334,12 @@ def export(project: ProjectArgument,
 
 def rotate(
     project: ProjectArgument,
-    new_passphrase_file: Annotated[Path | None, typer.Option(
-        "--new-passphrase-file", help="The new passphrase (else $FENCELINE_NEW_PASSPHRASE).")] = None,
+    new_passphrase_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--new-passphrase-file", help="The new passphrase (else $FENCELINE_NEW_PASSPHRASE)."
+        ),
+    ] = None,
     new_key_file: Annotated[Path | None, typer.Option("--new-key-file")] = None,
     passphrase_file: PassphraseFile = None,
     key_file: KeyFile = None,
@@ -278,22 +351,31 @@ def rotate(
     from fenceline.testimony.keys import KeySource
 
     if new_passphrase_file or new_key_file:
-        new = KeySource.resolve(new_passphrase_file, new_key_file,
-                                option_names=("--new-passphrase-file", "--new-key-file"))
+        new = KeySource.resolve(
+            new_passphrase_file,
+            new_key_file,
+            option_names=("--new-passphrase-file", "--new-key-file"),
+        )
     elif os.environ.get("FENCELINE_NEW_PASSPHRASE"):
         new = KeySource("passphrase", os.environ["FENCELINE_NEW_PASSPHRASE"].encode())
     else:
-        raise ParameterError("--new-passphrase-file", "give the new key: --new-passphrase-file, "
-                             "--new-key-file or $FENCELINE_NEW_PASSPHRASE")
+        raise ParameterError(
+            "--new-passphrase-file",
+            "give the new key: --new-passphrase-file, --new-key-file or $FENCELINE_NEW_PASSPHRASE",
+        )
     with _open(project, passphrase_file, key_file, analyst) as vault:
         n = vault.rotate(new)
     _print(f"rotated the testimony key; re-encrypted {n} record(s)")
 
 
-def shred(project: ProjectArgument, witness: Annotated[str, typer.Argument(help="Witness id.")],
-          yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
-          passphrase_file: PassphraseFile = None, key_file: KeyFile = None,
-          analyst: AnalystOption = None) -> None:
+def shred(
+    project: ProjectArgument,
+    witness: Annotated[str, typer.Argument(help="Witness id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+    passphrase_file: PassphraseFile = None,
+    key_file: KeyFile = None,
+    analyst: AnalystOption = None,
+) -> None:
     """Crypto-shred a witness: delete their key; their records become unreadable for good."""
     if not yes:
         raise ParameterError("--yes", "shredding cannot be undone; add --yes to confirm")
@@ -304,8 +386,12 @@ def shred(project: ProjectArgument, witness: Annotated[str, typer.Argument(help=
 
 def audit_verify(
     project: ProjectArgument,
-    expect: Annotated[str | None, typer.Option(
-        "--expect", help="A head recorded earlier (SEQ:HASH) that must still be on the chain.")] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect", help="A head recorded earlier (SEQ:HASH) that must still be on the chain."
+        ),
+    ] = None,
     passphrase_file: PassphraseFile = None,
     key_file: KeyFile = None,
 ) -> None:
@@ -319,8 +405,9 @@ def audit_verify(
     key = _key(passphrase_file, key_file) if has_key else None
     result = verify_audit_log(project, expect=expect, key_source=key)
     macs = " and checkpoint MACs" if key else ""
-    _print(f"{project}: audit log verified{macs}: {result['entries']} entries, "
-           f"head {result['head']}")
+    _print(
+        f"{project}: audit log verified{macs}: {result['entries']} entries, head {result['head']}"
+    )
 
 
 def register(app: typer.Typer) -> None:

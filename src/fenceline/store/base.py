@@ -83,9 +83,7 @@ class Writer(abc.ABC):
 
     # --- imagery review queue (schema version 2) -------------------------------------------
     @abc.abstractmethod
-    def add_candidates(
-        self, run_id: str, tiles: pd.DataFrame, candidates: gpd.GeoDataFrame
-    ) -> int:
+    def add_candidates(self, run_id: str, tiles: pd.DataFrame, candidates: gpd.GeoDataFrame) -> int:
         """Record finished tiles of a detection run and the candidates they found.
 
         ``tiles`` has ``tile_row``, ``tile_col`` and ``candidates`` (the count); a tile already

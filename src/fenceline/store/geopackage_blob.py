@@ -27,7 +27,9 @@ _FLAGS_EMPTY = 0b0001_0001
 _ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
 
 
-def encode(geometries: Sequence[shapely.Geometry | None] | np.ndarray, srs_id: int = 4326) -> list[bytes | None]:
+def encode(
+    geometries: Sequence[shapely.Geometry | None] | np.ndarray, srs_id: int = 4326
+) -> list[bytes | None]:
     """Encode geometries (None stays None) as GeoPackage blobs with an xy envelope."""
     geoms = np.asarray(geometries, dtype=object)
     out: list[bytes | None] = [None] * len(geoms)

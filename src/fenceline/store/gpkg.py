@@ -153,7 +153,9 @@ class GeoPackageStore(Store):
             raise ProjectError(path, f"not a GeoPackage ({exc})") from None
         if app_id != APPLICATION_ID or not has_meta:
             db.close()
-            raise ProjectError(path, "not a fenceline project (a GeoPackage made by `fenceline init`)")
+            raise ProjectError(
+                path, "not a fenceline project (a GeoPackage made by `fenceline init`)"
+            )
         store = cls(path, db)
         store._migrate()
         return store
@@ -355,7 +357,9 @@ class _GeoPackageWriter(Writer):
             lower.add(column.lower())
         return [c for c in frame.columns if c != "geometry"]
 
-    def _rows(self, frame: pd.DataFrame, columns: list[str], blobs: list[bytes | None]) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, frame: pd.DataFrame, columns: list[str], blobs: list[bytes | None]
+    ) -> list[tuple[Any, ...]]:
         return list(zip(blobs, *(_sql_column(frame[c]) for c in columns), strict=True))
 
     def set_border(self, border: gpd.GeoDataFrame) -> int:
@@ -432,9 +436,7 @@ class _GeoPackageWriter(Writer):
         return deleted
 
     # --- imagery review queue (schema version 2) -------------------------------------------
-    def add_candidates(
-        self, run_id: str, tiles: pd.DataFrame, candidates: gpd.GeoDataFrame
-    ) -> int:
+    def add_candidates(self, run_id: str, tiles: pd.DataFrame, candidates: gpd.GeoDataFrame) -> int:
         done = {
             (r, c)
             for r, c in self._db.execute(
@@ -443,7 +445,9 @@ class _GeoPackageWriter(Writer):
         }
         new_tiles = [
             (int(r), int(c), int(n))
-            for r, c, n in zip(tiles["tile_row"], tiles["tile_col"], tiles["candidates"], strict=True)
+            for r, c, n in zip(
+                tiles["tile_row"], tiles["tile_col"], tiles["candidates"], strict=True
+            )
             if (int(r), int(c)) not in done
         ]
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -483,10 +487,7 @@ class _GeoPackageWriter(Writer):
         before = self._db.total_changes
         self._db.executemany(
             f"UPDATE candidates SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
-            [
-                (*(_sql_value(col[i]) for col in values), ids[i])
-                for i in range(len(decisions))
-            ],
+            [(*(_sql_value(col[i]) for col in values), ids[i]) for i in range(len(decisions))],
         )
         changed = self._db.total_changes - before
         self._touch("candidates")

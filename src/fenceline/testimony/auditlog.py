@@ -60,10 +60,12 @@ def create_tables(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-def _entry_hash(seq: int, at: str, analyst: str, action: str, subject: str,
-                digest: str | None, prev: str) -> str:
-    canonical = json.dumps([seq, at, analyst, action, subject, digest, prev],
-                           ensure_ascii=False, separators=(",", ":"))
+def _entry_hash(
+    seq: int, at: str, analyst: str, action: str, subject: str, digest: str | None, prev: str
+) -> str:
+    canonical = json.dumps(
+        [seq, at, analyst, action, subject, digest, prev], ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -100,11 +102,15 @@ def append(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, at, analyst, action, subject_text, digest, prev, entry_hash),
     )
-    db.execute("INSERT OR REPLACE INTO fenceline_meta (key, value) VALUES (?, ?)",
-               (_HEAD_KEY, f"{seq}:{entry_hash}"))
+    db.execute(
+        "INSERT OR REPLACE INTO fenceline_meta (key, value) VALUES (?, ?)",
+        (_HEAD_KEY, f"{seq}:{entry_hash}"),
+    )
     if mac_key is not None:
-        db.execute("INSERT OR REPLACE INTO testimony_audit_checkpoints VALUES (?, ?, ?)",
-                   (seq, entry_hash, _mac(mac_key, seq, entry_hash)))
+        db.execute(
+            "INSERT OR REPLACE INTO testimony_audit_checkpoints VALUES (?, ?, ?)",
+            (seq, entry_hash, _mac(mac_key, seq, entry_hash)),
+        )
     return seq
 
 
@@ -132,15 +138,29 @@ def verify(
     ).fetchall()
     prev = GENESIS
     hashes: dict[int, str] = {}
-    for position, (seq, at, analyst, action, subject, digest, stored_prev, stored_hash) in (
-        enumerate(rows, start=1)
-    ):
+    for position, (
+        seq,
+        at,
+        analyst,
+        action,
+        subject,
+        digest,
+        stored_prev,
+        stored_hash,
+    ) in enumerate(rows, start=1):
         if seq != position:
-            raise IntegrityError(path, f"out of sequence (expected {position}): an entry was "
-                                 "deleted or the entries were reordered", entry=seq)
+            raise IntegrityError(
+                path,
+                f"out of sequence (expected {position}): an entry was "
+                "deleted or the entries were reordered",
+                entry=seq,
+            )
         if stored_prev != prev:
-            raise IntegrityError(path, "does not follow the entry before it (deleted, "
-                                 "reordered or edited entries)", entry=seq)
+            raise IntegrityError(
+                path,
+                "does not follow the entry before it (deleted, reordered or edited entries)",
+                entry=seq,
+            )
         if _entry_hash(seq, at, analyst, action, subject, digest, stored_prev) != stored_hash:
             raise IntegrityError(path, "its content does not match its hash (edited)", entry=seq)
         hashes[seq] = stored_hash
@@ -152,27 +172,41 @@ def verify(
         raise IntegrityError(path, "the recorded audit head is missing")
     if meta is not None and meta[0] != head_text:
         recorded_seq = meta[0].split(":", 1)[0]
-        raise IntegrityError(path, f"the log ends at entry {last} but the recorded head is entry "
-                             f"{recorded_seq} (entries cut off or rewritten)")
+        raise IntegrityError(
+            path,
+            f"the log ends at entry {last} but the recorded head is entry "
+            f"{recorded_seq} (entries cut off or rewritten)",
+        )
     checkpoints = db.execute(
         "SELECT seq, hash, mac FROM testimony_audit_checkpoints ORDER BY seq"
     ).fetchall()
     for seq, checkpoint_hash, mac in checkpoints:
         if seq > last:
-            raise IntegrityError(path, f"checkpoint at entry {seq} is beyond the end of the log "
-                                 "(entries cut off)")
+            raise IntegrityError(
+                path, f"checkpoint at entry {seq} is beyond the end of the log (entries cut off)"
+            )
         if hashes.get(seq) != checkpoint_hash:
             raise IntegrityError(path, "does not match its checkpoint (rewritten)", entry=seq)
-        if mac_key is not None and not hmac.compare_digest(mac, _mac(mac_key, seq, checkpoint_hash)):
-            raise IntegrityError(path, "checkpoint MAC does not verify under the project key "
-                                 "(forged or from another key)", entry=seq)
+        if mac_key is not None and not hmac.compare_digest(
+            mac, _mac(mac_key, seq, checkpoint_hash)
+        ):
+            raise IntegrityError(
+                path,
+                "checkpoint MAC does not verify under the project key (forged or from another key)",
+                entry=seq,
+            )
     if expect:
         try:
             seq_text, expected_hash = expect.split(":", 1)
             expected_seq = int(seq_text)
         except ValueError:
-            raise IntegrityError(path, "--expect must be SEQ:HASH as printed by audit verify") from None
+            raise IntegrityError(
+                path, "--expect must be SEQ:HASH as printed by audit verify"
+            ) from None
         if hashes.get(expected_seq) != expected_hash:
-            raise IntegrityError(path, f"the expected head (entry {expected_seq}) is not on the "
-                                 "chain (the log was rolled back or rewritten)")
+            raise IntegrityError(
+                path,
+                f"the expected head (entry {expected_seq}) is not on the "
+                "chain (the log was rolled back or rewritten)",
+            )
     return {"entries": last, "head": head_text, "checkpoints": len(checkpoints)}

@@ -108,12 +108,20 @@ def generalise(profile: Profile, levels: Sequence[int]) -> tuple[Any, ...]:
 
 
 _AGE_WORDS = {
-    "18-29": "aged 18–29", "30-39": "in {p} 30s", "40-49": "in {p} 40s", "50-59": "in {p} 50s",
-    "60+": "aged 60 or over", "18-39": "aged 18–39", "40-59": "aged 40–59",
+    "18-29": "aged 18–29",
+    "30-39": "in {p} 30s",
+    "40-49": "in {p} 40s",
+    "50-59": "in {p} 50s",
+    "60+": "aged 60 or over",
+    "18-39": "aged 18–39",
+    "40-59": "aged 40–59",
 }
 _GROUP_NOUNS = {
-    "market or trade": "market trader", "farm or factory work": "farm or factory worker",
-    "state or military": "state employee", "professional": "professional", "other": None,
+    "market or trade": "market trader",
+    "farm or factory work": "farm or factory worker",
+    "state or military": "state employee",
+    "professional": "professional",
+    "other": None,
 }
 
 
@@ -124,8 +132,11 @@ def describe(profile: Profile, levels: Sequence[int]) -> str:
     person = {"female": "a woman", "male": "a man"}.get(sex, "a witness")
     noun = None
     if occupation != "*":
-        noun = (vocab.OCCUPATIONS[occupation][0] if occupation in vocab.OCCUPATIONS
-                else _GROUP_NOUNS[occupation]) or None
+        noun = (
+            vocab.OCCUPATIONS[occupation][0]
+            if occupation in vocab.OCCUPATIONS
+            else _GROUP_NOUNS[occupation]
+        ) or None
     parts: list[str] = []
     if noun and (age != "*" or sex == "*"):
         parts.append(f"a former {noun}")
@@ -163,8 +174,11 @@ def _public_place(place: str | None, province_level: int) -> str | None:
         if province_level == 0:
             return f"{vocab.PROVINCES[code][0]} province"
         if province_level == 1:
-            return ("a northern border province" if code in vocab.BORDER_PROVINCES
-                    else "an inland province")
+            return (
+                "a northern border province"
+                if code in vocab.BORDER_PROVINCES
+                else "an inland province"
+            )
         return None
     if place.startswith("cell:") and province_level == 0:
         _, size, lon, lat = place.split(":")
@@ -196,10 +210,13 @@ class PublicItem:
 
     def to_public_dict(self) -> dict[str, Any]:
         return {
-            "witness": self.witness_ref, "descriptor": self.descriptor,
+            "witness": self.witness_ref,
+            "descriptor": self.descriptor,
             "topics": list(self.topics),
             "huridocs": [vocab.TOPICS[t] for t in self.topics],
-            "place": self.place, "period": self.period, "text": self.text,
+            "place": self.place,
+            "period": self.period,
+            "text": self.text,
         }
 
 
@@ -219,13 +236,19 @@ class DisclosureReport:
     def summary(self) -> dict[str, Any]:
         """The report as plain data without any testimony content."""
         return {
-            "passed": self.passed, "k": self.k,
-            "levels": dict(zip(("sex", "age_band", "province", "occupation", "year_departed"),
-                               self.levels, strict=True)),
-            "excerpts": len(self.items), "suppressed": list(self.suppressed),
+            "passed": self.passed,
+            "k": self.k,
+            "levels": dict(
+                zip(
+                    ("sex", "age_band", "province", "occupation", "year_departed"),
+                    self.levels,
+                    strict=True,
+                )
+            ),
+            "excerpts": len(self.items),
+            "suppressed": list(self.suppressed),
             "problems": list(self.problems),
-            "findings": {key: [f.to_dict() for f in value]
-                         for key, value in self.findings.items()},
+            "findings": {key: [f.to_dict() for f in value] for key, value in self.findings.items()},
         }
 
 
@@ -286,8 +309,9 @@ def check_disclosure(
     best: tuple[tuple[int, float, tuple[int, ...]], tuple[int, ...], dict] | None = None
     for levels in itertools.product(*(range(m + 1) for m in MAX_LEVELS)):
         sizes = _class_sizes(profiles, selected, levels, reference)
-        failing = sum(1 for count, est in sizes.values()
-                      if count < k or (est is not None and est < k))
+        failing = sum(
+            1 for count, est in sizes.values() if count < k or (est is not None and est < k)
+        )
         loss = sum(level / top for level, top in zip(levels, MAX_LEVELS, strict=True))
         rank = (failing, loss, levels)
         if best is None or rank < best[0]:
@@ -295,8 +319,9 @@ def check_disclosure(
     assert best is not None
     _, levels, sizes = best
     report = DisclosureReport(k=k, levels=tuple(levels), passed=False, class_sizes=sizes)
-    failing_witnesses = {wid for wid, (count, est) in sizes.items()
-                         if count < k or (est is not None and est < k)}
+    failing_witnesses = {
+        wid for wid, (count, est) in sizes.items() if count < k or (est is not None and est < k)
+    }
     for wid in sorted(failing_witnesses):
         count, est = sizes[wid]
         ids = [e.id for e in selected[wid]]
@@ -328,11 +353,17 @@ def check_disclosure(
                         f"excerpt {excerpt.id}: text may identify someone ({listed}); "
                         "edit it or publish with redaction"
                     )
-            report.items.append(PublicItem(
-                excerpt_id=excerpt.id, witness_ref=refs[wid], descriptor=descriptor,
-                topics=excerpt.topics, place=_public_place(excerpt.place, levels[2]),
-                period=_public_period(excerpt, levels[4]), text=text,
-            ))
+            report.items.append(
+                PublicItem(
+                    excerpt_id=excerpt.id,
+                    witness_ref=refs[wid],
+                    descriptor=descriptor,
+                    topics=excerpt.topics,
+                    place=_public_place(excerpt.place, levels[2]),
+                    period=_public_period(excerpt, levels[4]),
+                    text=text,
+                )
+            )
     text_problems = any(not p.startswith("excerpt(s)") for p in report.problems)
     if failing_witnesses and not suppress:
         report.passed = False

@@ -87,8 +87,9 @@ def open_sealed(key: bytes, blob: bytes, associated_data: bytes, *, what: str) -
     if not isinstance(blob, bytes | bytearray) or len(blob) < NONCE_BYTES + 16:
         raise DecryptionError(what, "ciphertext is truncated or missing")
     try:
-        return _aesgcm(key).decrypt(bytes(blob[:NONCE_BYTES]), bytes(blob[NONCE_BYTES:]),
-                                    associated_data)
+        return _aesgcm(key).decrypt(
+            bytes(blob[:NONCE_BYTES]), bytes(blob[NONCE_BYTES:]), associated_data
+        )
     except InvalidTag:
         raise DecryptionError(
             what, "cannot be decrypted: wrong key, or the record is corrupt or was moved"
@@ -106,7 +107,9 @@ def derive_subkey(key: bytes, purpose: str) -> bytes:
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
     return HKDF(
-        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
         info=f"fenceline/{purpose}".encode(),
     ).derive(key)
 
@@ -149,9 +152,7 @@ class ScryptParams:
         _require_cryptography()
         from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-        return Scrypt(salt=salt, length=KEY_BYTES, n=self.n, r=self.r, p=self.p).derive(
-            passphrase
-        )
+        return Scrypt(salt=salt, length=KEY_BYTES, n=self.n, r=self.r, p=self.p).derive(passphrase)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,9 @@ class KeySource:
     ) -> KeySource:
         """The key source from the files given, else ``FENCELINE_PASSPHRASE``."""
         if passphrase_file and key_file:
-            raise ParameterError(option_names[1], f"give either {option_names[0]} or this, not both")
+            raise ParameterError(
+                option_names[1], f"give either {option_names[0]} or this, not both"
+            )
         if key_file:
             return cls.from_key_file(key_file)
         if passphrase_file:
@@ -189,7 +192,9 @@ class KeySource:
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                raise InputError(str(path), f"cannot read the passphrase file ({exc.strerror})") from None
+                raise InputError(
+                    str(path), f"cannot read the passphrase file ({exc.strerror})"
+                ) from None
             secret = raw.rstrip(b"\r\n")
             if not secret:
                 raise InputError(str(path), "the passphrase file is empty")

@@ -52,10 +52,13 @@ def published_for_report(project_path: str | os.PathLike[str]) -> dict[str, Any]
         if row is None:
             return None
         publication_id, published, summary_text = row
-        items = [json.loads(item) for (item,) in db.execute(
-            "SELECT item FROM testimony_published WHERE publication_id = ? ORDER BY position",
-            (publication_id,),
-        )]
+        items = [
+            json.loads(item)
+            for (item,) in db.execute(
+                "SELECT item FROM testimony_published WHERE publication_id = ? ORDER BY position",
+                (publication_id,),
+            )
+        ]
     except sqlite3.DatabaseError as exc:
         raise ProjectError(path, f"cannot read published testimony ({exc})") from None
     finally:
@@ -98,10 +101,10 @@ def contact_chart_svg(contact: dict[str, Any]) -> str:
     positions = range(len(levels))
     before = [contact["before_2020"][level] for level in levels]
     after = [contact["after_2020"][level] for level in levels]
-    axes.bar([p - width / 2 for p in positions], before, width, label="before 2020",
-             color="#8da0cb")
-    axes.bar([p + width / 2 for p in positions], after, width, label="after 2020",
-             color="#d95f02")
+    axes.bar(
+        [p - width / 2 for p in positions], before, width, label="before 2020", color="#8da0cb"
+    )
+    axes.bar([p + width / 2 for p in positions], after, width, label="after 2020", color="#d95f02")
     axes.set_xticks(list(positions), [labels.get(level, level) for level in levels])
     axes.set_ylabel("witnesses")
     axes.set_title(f"Contact with relatives in North Korea ({contact['witnesses']} witnesses)")

@@ -66,8 +66,17 @@ class Profile:
     def from_dict(cls, data: dict[str, Any], source: str = "profile") -> Profile:
         if not isinstance(data, dict):
             raise InputError(source, "expected an object")
-        fields = {"age", "age_band", "sex", "province", "occupation", "year_departed",
-                  "contact_before_2020", "contact_after_2020", "notes"}
+        fields = {
+            "age",
+            "age_band",
+            "sex",
+            "province",
+            "occupation",
+            "year_departed",
+            "contact_before_2020",
+            "contact_after_2020",
+            "notes",
+        }
         _unknown(source, data, fields)
         age = data.get("age_band", data.get("age"))
         if age is None:
@@ -93,10 +102,12 @@ class Profile:
             province=province,
             occupation=_choice(source, "occupation", data.get("occupation"), vocab.OCCUPATIONS),
             year_departed=year,
-            contact_before_2020=_choice(source, "contact_before_2020",
-                                        data.get("contact_before_2020"), vocab.CONTACT_LEVELS),
-            contact_after_2020=_choice(source, "contact_after_2020",
-                                       data.get("contact_after_2020"), vocab.CONTACT_LEVELS),
+            contact_before_2020=_choice(
+                source, "contact_before_2020", data.get("contact_before_2020"), vocab.CONTACT_LEVELS
+            ),
+            contact_after_2020=_choice(
+                source, "contact_after_2020", data.get("contact_after_2020"), vocab.CONTACT_LEVELS
+            ),
             notes=_text(source, "notes", data.get("notes")),
         )
 
@@ -184,8 +195,9 @@ class Excerpt:
     def from_dict(cls, data: dict[str, Any], source: str = "excerpt") -> Excerpt:
         if not isinstance(data, dict):
             raise InputError(source, "expected an object")
-        _unknown(source, data, {"id", "interview_id", "text", "topics", "place", "period",
-                                "language"})
+        _unknown(
+            source, data, {"id", "interview_id", "text", "topics", "place", "period", "language"}
+        )
         text = _text(source, "text", data.get("text"), required=True)
         topics = data.get("topics") or []
         if isinstance(topics, str):

@@ -31,8 +31,12 @@ __all__ = ["Finding", "redact", "scan_text"]
 
 #: what replaces a flagged span when redacting
 PLACEHOLDERS = {
-    "place": "[place]", "name": "[name]", "proper_noun": "[name or place]", "date": "[date]",
-    "age": "[age]", "phone": "[phone]",
+    "place": "[place]",
+    "name": "[name]",
+    "proper_noun": "[name or place]",
+    "date": "[date]",
+    "age": "[age]",
+    "phone": "[phone]",
 }
 
 
@@ -46,8 +50,12 @@ class Finding:
     detector: str  # gazetteer, morphology, pattern
 
     def to_dict(self) -> dict[str, object]:
-        return {"category": self.category, "start": self.start, "end": self.end,
-                "detector": self.detector}
+        return {
+            "category": self.category,
+            "start": self.start,
+            "end": self.end,
+            "detector": self.detector,
+        }
 
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -107,14 +115,21 @@ _SURNAMES = (
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("name", re.compile(rf"\b(?:{_SURNAMES})[ -][A-Z][a-z]+(?:[ -][A-Za-z][a-z]+)?")),
     ("name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Comrade|Aunt|Uncle)\.?\s+[A-Z][a-z]+")),
-    ("phone", re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s.-]?)?(?:\(?\d{2,4}\)?[\s.-]?){2,4}\d{3,4}(?!\d)")),
+    (
+        "phone",
+        re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s.-]?)?(?:\(?\d{2,4}\)?[\s.-]?){2,4}\d{3,4}(?!\d)"),
+    ),
     ("date", re.compile(r"\b\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?\b")),
     ("date", re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")),
     ("date", re.compile(r"\d{2,4}\s*년(?:\s*\d{1,2}\s*월)?(?:\s*\d{1,2}\s*일)?")),
     ("date", re.compile(r"\d{1,2}\s*월(?:\s*\d{1,2}\s*일)?")),
-    ("date", re.compile(
-        r"\b(?:\d{1,2}\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-        r"(?:\s+\d{1,2}(?:st|nd|rd|th)?(?!\d))?(?:,?\s+\d{4})?")),
+    (
+        "date",
+        re.compile(
+            r"\b(?:\d{1,2}\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+            r"(?:\s+\d{1,2}(?:st|nd|rd|th)?(?!\d))?(?:,?\s+\d{4})?"
+        ),
+    ),
     ("date", re.compile(r"\b(?:19|20)\d{2}\b")),
     ("age", re.compile(r"\d{1,3}\s*(?:살|세)")),
     ("age", re.compile(r"\b(?:aged\s+\d{1,3}|\d{1,3}[\s-]years?[\s-]old)\b", re.IGNORECASE)),
@@ -149,8 +164,9 @@ def scan_text(text: str, *, morphology: bool = True) -> list[Finding]:
         folded, index = _fold_with_map(text)
         for match in roman.finditer(folded):
             # a name followed by more letters still counts ("Hyesan-si", "Tumenjiang")
-            findings.append(Finding("place", index[match.start()], index[match.end() - 1] + 1,
-                                    "gazetteer"))
+            findings.append(
+                Finding("place", index[match.start()], index[match.end() - 1] + 1, "gazetteer")
+            )
     for category, pattern in _PATTERNS:
         for match in pattern.finditer(text):
             found = match.group()
@@ -191,7 +207,7 @@ def redact(text: str, findings: list[Finding]) -> str:
         if finding.start < position:  # overlapping: extend the previous placeholder
             position = max(position, finding.end)
             continue
-        out.append(text[position:finding.start])
+        out.append(text[position : finding.start])
         out.append(PLACEHOLDERS[finding.category])
         position = finding.end
     out.append(text[position:])

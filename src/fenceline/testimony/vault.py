@@ -51,7 +51,14 @@ from fenceline.testimony.disclosure import (
 )
 from fenceline.testimony.records import Excerpt, Interview, Profile, Witness
 
-__all__ = ["SCHEMA_VERSION", "PublishResult", "Vault", "connect", "list_witnesses", "verify_audit_log"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "PublishResult",
+    "Vault",
+    "connect",
+    "list_witnesses",
+    "verify_audit_log",
+]
 
 SCHEMA_VERSION = 1
 
@@ -118,8 +125,9 @@ class PublishResult:
 class Vault:
     """Encrypted testimony in a project. Open with :meth:`open` (or :meth:`init` once)."""
 
-    def __init__(self, path: str, db: sqlite3.Connection, kek: bytes | None, key_version: int,
-                 analyst: str) -> None:
+    def __init__(
+        self, path: str, db: sqlite3.Connection, kek: bytes | None, key_version: int, analyst: str
+    ) -> None:
         self.path = path
         self._db = db
         self._kek = kek
@@ -134,17 +142,22 @@ class Vault:
         ).fetchone()
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise ProjectError("project", f"testimony schema {row[0]} is newer than this fenceline")
-        if row is None or not db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'testimony_records'"
-        ).fetchone():
+        if (
+            row is None
+            or not db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'testimony_records'"
+            ).fetchone()
+        ):
             db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _DDL.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 auditlog.create_tables(db)
-                db.execute("INSERT OR REPLACE INTO fenceline_meta VALUES (?, ?)",
-                           ("testimony_schema_version", str(SCHEMA_VERSION)))
+                db.execute(
+                    "INSERT OR REPLACE INTO fenceline_meta VALUES (?, ?)",
+                    ("testimony_schema_version", str(SCHEMA_VERSION)),
+                )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -158,8 +171,9 @@ class Vault:
         return params.derive(source.secret, salt)
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str], key_source: keys.KeySource,
-             analyst: str | None = None) -> Vault:
+    def init(
+        cls, path: str | os.PathLike[str], key_source: keys.KeySource, analyst: str | None = None
+    ) -> Vault:
         """Set up the vault's key in a project (once); then use :meth:`open`."""
         db = connect(path)
         try:
@@ -187,13 +201,16 @@ class Vault:
         self._kek, self._key_version = kek, version
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], key_source: keys.KeySource,
-             analyst: str | None = None) -> Vault:
+    def open(
+        cls, path: str | os.PathLike[str], key_source: keys.KeySource, analyst: str | None = None
+    ) -> Vault:
         """Open the vault; a wrong passphrase or key file is a clear error, nothing changed."""
         db = connect(path)
         try:
             row = None
-            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'testimony_keyring'").fetchone():
+            if db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'testimony_keyring'"
+            ).fetchone():
                 cls._ensure_schema(db)  # refuses a newer testimony schema; writes nothing here
                 row = db.execute(
                     "SELECT version, kind, salt, scrypt_n, scrypt_r, scrypt_p, check_blob "
@@ -201,12 +218,14 @@ class Vault:
                 ).fetchone()
             if row is None:
                 raise ParameterError(
-                    "testimony", "this project has no testimony key yet: run `fenceline testimony init`"
+                    "testimony",
+                    "this project has no testimony key yet: run `fenceline testimony init`",
                 )
             version, kind, salt, n, r, p, check = row
             if kind != key_source.kind:
                 raise DecryptionError(
-                    "key", f"this project's testimony key is a {kind.replace('keyfile', 'key file')}"
+                    "key",
+                    f"this project's testimony key is a {kind.replace('keyfile', 'key file')}",
                 )
             params = keys.ScryptParams(n=n, r=r, p=p) if n else keys.ScryptParams()
             kek = cls._derive(key_source, salt, params)
@@ -239,16 +258,22 @@ class Vault:
         return keys.keyed_hash(self._audit_key, b"\x00".join(items))
 
     @contextmanager
-    def _write(self, action: str, subject: dict[str, Any],
-               digest: str | None = None) -> Iterator[dict[str, Any]]:
+    def _write(
+        self, action: str, subject: dict[str, Any], digest: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         """One transaction that also appends one audit entry; the WAL is checkpointed after."""
         self._db.execute("BEGIN IMMEDIATE")
         extra: dict[str, Any] = {}
         try:
             yield extra
-            auditlog.append(self._db, analyst=self.analyst, action=action,
-                            subject={**subject, **extra.get("subject", {})},
-                            digest=extra.get("digest", digest), mac_key=self._audit_key)
+            auditlog.append(
+                self._db,
+                analyst=self.analyst,
+                action=action,
+                subject={**subject, **extra.get("subject", {})},
+                digest=extra.get("digest", digest),
+                mac_key=self._audit_key,
+            )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -264,35 +289,48 @@ class Vault:
             raise ParameterError("witness", f"no witness {witness_id!r} in this project")
         version, wrapped, shredded = row
         if shredded or wrapped is None:
-            raise DecryptionError(witness_id, "this witness's key was shredded; their records "
-                                  "can no longer be decrypted")
+            raise DecryptionError(
+                witness_id,
+                "this witness's key was shredded; their records can no longer be decrypted",
+            )
         assert self._kek is not None
-        return keys.open_sealed(self._kek, wrapped, _aad("witness-key", witness_id, version),
-                                what=f"key of witness {witness_id}")
+        return keys.open_sealed(
+            self._kek,
+            wrapped,
+            _aad("witness-key", witness_id, version),
+            what=f"key of witness {witness_id}",
+        )
 
-    def _put(self, witness_id: str, record_id: str, kind: str, data: dict[str, Any],
-             dek: bytes) -> bytes:
+    def _put(
+        self, witness_id: str, record_id: str, kind: str, data: dict[str, Any], dek: bytes
+    ) -> bytes:
         row = self._db.execute(
             "SELECT version, witness_id, kind FROM testimony_records WHERE record_id = ?",
-            (record_id,)).fetchone()
+            (record_id,),
+        ).fetchone()
         if row is not None and (row[1], row[2]) != (witness_id, kind):
             raise InputError("id", f"{record_id!r} is already used")
         version = 1 if row is None else int(row[0]) + 1
         plaintext = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
         sealed = keys.seal(dek, plaintext, _aad("record", record_id, kind, witness_id, version))
-        self._db.execute("INSERT OR REPLACE INTO testimony_records VALUES (?, ?, ?, ?, ?)",
-                         (record_id, witness_id, kind, version, sealed))
+        self._db.execute(
+            "INSERT OR REPLACE INTO testimony_records VALUES (?, ?, ?, ?, ?)",
+            (record_id, witness_id, kind, version, sealed),
+        )
         return plaintext
 
     def _get_all(self, witness_id: str, dek: bytes) -> list[tuple[str, str, dict[str, Any]]]:
         rows = self._db.execute(
             "SELECT record_id, kind, version, sealed FROM testimony_records WHERE witness_id = ? "
-            "ORDER BY rowid", (witness_id,),
+            "ORDER BY rowid",
+            (witness_id,),
         ).fetchall()
         out = []
         for record_id, kind, version, sealed in rows:
             plaintext = keys.open_sealed(
-                dek, sealed, _aad("record", record_id, kind, witness_id, version),
+                dek,
+                sealed,
+                _aad("record", record_id, kind, witness_id, version),
                 what=f"record {record_id}",
             )
             try:
@@ -318,8 +356,9 @@ class Vault:
         return Witness(witness_id, profile, interviews, excerpts)
 
     # --- adding ------------------------------------------------------------------------
-    def add_witness(self, profile: dict[str, Any] | Profile,
-                    interviews: Iterable[dict[str, Any]] = ()) -> str:
+    def add_witness(
+        self, profile: dict[str, Any] | Profile, interviews: Iterable[dict[str, Any]] = ()
+    ) -> str:
         """Add a witness (profile and optional interviews); returns the new witness id."""
         if not isinstance(profile, Profile):
             profile = Profile.from_dict(profile)
@@ -333,12 +372,14 @@ class Vault:
         dek = keys.new_key()
         assert self._kek is not None
         with self._write("add_witness", {"witness": witness_id}) as extra:
-            wrapped = keys.seal(self._kek, dek,
-                                _aad("witness-key", witness_id, self._key_version))
-            self._db.execute("INSERT INTO testimony_witnesses VALUES (?, ?, ?, ?, NULL)",
-                             (witness_id, self._key_version, wrapped, _now()))
-            parts = [self._put(witness_id, f"{witness_id}:profile", "profile",
-                               profile.to_dict(), dek)]
+            wrapped = keys.seal(self._kek, dek, _aad("witness-key", witness_id, self._key_version))
+            self._db.execute(
+                "INSERT INTO testimony_witnesses VALUES (?, ?, ?, ?, NULL)",
+                (witness_id, self._key_version, wrapped, _now()),
+            )
+            parts = [
+                self._put(witness_id, f"{witness_id}:profile", "profile", profile.to_dict(), dek)
+            ]
             ids = []
             for interview in checked:
                 interview_id = interview.id or _new_id("iv")
@@ -358,17 +399,21 @@ class Vault:
         dek = self._witness_key(witness_id)
         interview_id = checked.id or _new_id("iv")
         self._unique(interview_id)
-        with self._write("add_interview", {"witness": witness_id, "interview": interview_id}) as extra:
+        with self._write(
+            "add_interview", {"witness": witness_id, "interview": interview_id}
+        ) as extra:
             data = {**checked.to_dict(), "id": interview_id}
-            extra["digest"] = self._digest(self._put(witness_id, interview_id, "interview",
-                                                     data, dek))
+            extra["digest"] = self._digest(
+                self._put(witness_id, interview_id, "interview", data, dek)
+            )
         return interview_id
 
     def _unique(self, record_id: str) -> None:
         if ":" in record_id or not record_id.strip():
             raise InputError("id", "ids may not be empty or contain ':'")
-        if self._db.execute("SELECT 1 FROM testimony_records WHERE record_id = ?",
-                            (record_id,)).fetchone():
+        if self._db.execute(
+            "SELECT 1 FROM testimony_records WHERE record_id = ?", (record_id,)
+        ).fetchone():
             raise InputError("id", f"{record_id!r} is already used")
 
     def add_excerpt(self, witness_id: str, excerpt: dict[str, Any]) -> str:
@@ -376,8 +421,11 @@ class Vault:
         checked = Excerpt.from_dict(excerpt)
         witness = self._assemble(witness_id)
         if checked.interview_id and checked.interview_id not in {i.id for i in witness.interviews}:
-            raise InputError("excerpt", f"witness {witness_id} has no interview "
-                             f"{checked.interview_id!r}", field="interview_id")
+            raise InputError(
+                "excerpt",
+                f"witness {witness_id} has no interview {checked.interview_id!r}",
+                field="interview_id",
+            )
         excerpt_id = checked.id or _new_id("ex")
         self._unique(excerpt_id)
         dek = self._witness_key(witness_id)
@@ -396,16 +444,23 @@ class Vault:
             "GROUP BY w.witness_id ORDER BY w.created, w.witness_id"
         ).fetchall()
         return [
-            {"witness": w, "created": c, "shredded": bool(s), "interviews": int(i or 0),
-             "excerpts": int(e or 0)}
+            {
+                "witness": w,
+                "created": c,
+                "shredded": bool(s),
+                "interviews": int(i or 0),
+                "excerpts": int(e or 0),
+            }
             for w, c, s, i, e in rows
         ]
 
     def read_witness(self, witness_id: str) -> Witness:
         """Decrypt one witness's records (audited as a read)."""
         witness = self._assemble(witness_id)
-        with self._write("read", {"witness": witness_id,
-                                  "records": 1 + len(witness.interviews) + len(witness.excerpts)}):
+        with self._write(
+            "read",
+            {"witness": witness_id, "records": 1 + len(witness.interviews) + len(witness.excerpts)},
+        ):
             pass
         return witness
 
@@ -424,7 +479,9 @@ class Vault:
                 raise DecryptionError(f"witness {witness_id}", "profile record is missing")
             record_id = f"{witness_id}:profile"
             plaintext = keys.open_sealed(
-                dek, row[1], _aad("record", record_id, "profile", witness_id, row[0]),
+                dek,
+                row[1],
+                _aad("record", record_id, "profile", witness_id, row[0]),
                 what=f"record {record_id}",
             )
             out[witness_id] = Profile.from_dict(json.loads(plaintext))
@@ -448,25 +505,43 @@ class Vault:
             selected[witness_id] = [e for e in witness.excerpts if e.id in wanted]
         return selected
 
-    def check(self, excerpt_ids: Sequence[str], *, k: int = DEFAULT_K, reference: bool = True,
-              redact: bool = False, suppress: bool = False) -> DisclosureReport:
+    def check(
+        self,
+        excerpt_ids: Sequence[str],
+        *,
+        k: int = DEFAULT_K,
+        reference: bool = True,
+        redact: bool = False,
+        suppress: bool = False,
+    ) -> DisclosureReport:
         """Run the disclosure check on these excerpts (audited, no content in the log)."""
         if k < 2:
             raise ParameterError("--k", "must be at least 2")
         selected = self._selection(excerpt_ids)
         report = check_disclosure(
-            self._profiles(), selected, k=k,
+            self._profiles(),
+            selected,
+            k=k,
             reference=reference_population() if reference else None,
-            redact_text=redact, suppress=suppress,
+            redact_text=redact,
+            suppress=suppress,
         )
-        with self._write("check", {"excerpts": sorted(set(excerpt_ids)), "k": k,
-                                   "passed": report.passed}):
+        with self._write(
+            "check", {"excerpts": sorted(set(excerpt_ids)), "k": k, "passed": report.passed}
+        ):
             pass
         return report
 
     # --- publishing --------------------------------------------------------------------
-    def publish(self, excerpt_ids: Sequence[str], *, k: int = DEFAULT_K, reference: bool = True,
-                redact: bool = False, suppress: bool = False) -> PublishResult:
+    def publish(
+        self,
+        excerpt_ids: Sequence[str],
+        *,
+        k: int = DEFAULT_K,
+        reference: bool = True,
+        redact: bool = False,
+        suppress: bool = False,
+    ) -> PublishResult:
         """Sign off publishing these excerpts as this analyst.
 
         The disclosure check runs at every sign-off. The first sign-off leaves the publication
@@ -475,22 +550,33 @@ class Vault:
         """
         if k < 2:
             raise ParameterError("--k", "must be at least 2")
-        request = {"excerpts": sorted(set(excerpt_ids)), "k": k, "reference": reference,
-                   "redact": redact, "suppress": suppress}
+        request = {
+            "excerpts": sorted(set(excerpt_ids)),
+            "k": k,
+            "reference": reference,
+            "redact": redact,
+            "suppress": suppress,
+        }
         request_text = json.dumps(request, sort_keys=True)
         publication_id = "pub-" + hashlib.sha256(request_text.encode()).hexdigest()[:12]
         selected = self._selection(excerpt_ids)
         profiles = self._profiles()
         report = check_disclosure(
-            profiles, selected, k=k, reference=reference_population() if reference else None,
-            redact_text=redact, suppress=suppress,
+            profiles,
+            selected,
+            k=k,
+            reference=reference_population() if reference else None,
+            redact_text=redact,
+            suppress=suppress,
         )
         if not report.passed:
-            with self._write("publish_refused", {"publication": publication_id,
-                                                 "problems": len(report.problems)}):
+            with self._write(
+                "publish_refused", {"publication": publication_id, "problems": len(report.problems)}
+            ):
                 pass
-            raise DisclosureError(publication_id, "refused by the disclosure check: "
-                                  + "; ".join(report.problems))
+            raise DisclosureError(
+                publication_id, "refused by the disclosure check: " + "; ".join(report.problems)
+            )
         items = [item.to_public_dict() for item in report.items]
         candidate = json.dumps(items, ensure_ascii=False, sort_keys=True).encode()
         digest = self._digest(candidate)
@@ -501,43 +587,85 @@ class Vault:
         try:
             row = self._db.execute(
                 "SELECT status FROM testimony_publications WHERE publication_id = ?",
-                (publication_id,)).fetchone()
+                (publication_id,),
+            ).fetchone()
             if row is not None and row[0] == "published":
                 raise DisclosureError(publication_id, "is already published")
-            signoffs = dict(self._db.execute(
-                "SELECT analyst, digest FROM testimony_signoffs WHERE publication_id = ?",
-                (publication_id,)).fetchall())
+            signoffs = dict(
+                self._db.execute(
+                    "SELECT analyst, digest FROM testimony_signoffs WHERE publication_id = ?",
+                    (publication_id,),
+                ).fetchall()
+            )
             if signoffs.get(self.analyst) == digest:
                 raise DisclosureError(
-                    publication_id, f"{self.analyst} has already signed off; publishing needs "
-                    "a second, different analyst's sign-off")
+                    publication_id,
+                    f"{self.analyst} has already signed off; publishing needs "
+                    "a second, different analyst's sign-off",
+                )
             if row is None:
-                self._db.execute("INSERT INTO testimony_publications VALUES (?, ?, 'pending', ?, "
-                                 "NULL, NULL)", (publication_id, request_text, _now()))
+                self._db.execute(
+                    "INSERT INTO testimony_publications VALUES (?, ?, 'pending', ?, NULL, NULL)",
+                    (publication_id, request_text, _now()),
+                )
             else:
-                self._db.execute("UPDATE testimony_publications SET status = 'pending' "
-                                 "WHERE publication_id = ?", (publication_id,))
+                self._db.execute(
+                    "UPDATE testimony_publications SET status = 'pending' WHERE publication_id = ?",
+                    (publication_id,),
+                )
             # a sign-off on an outcome that has since changed (data edited) no longer counts
-            self._db.execute("DELETE FROM testimony_signoffs WHERE publication_id = ? AND "
-                             "(digest != ? OR analyst = ?)",
-                             (publication_id, digest, self.analyst))
-            self._db.execute("INSERT INTO testimony_signoffs VALUES (?, ?, ?, ?)",
-                             (publication_id, self.analyst, _now(), digest))
-            analysts = tuple(sorted(a for (a,) in self._db.execute(
-                "SELECT analyst FROM testimony_signoffs WHERE publication_id = ?",
-                (publication_id,))))
-            auditlog.append(self._db, analyst=self.analyst, action="signoff",
-                            subject={"publication": publication_id, "excerpts": len(items)},
-                            digest=digest, mac_key=self._audit_key)
+            self._db.execute(
+                "DELETE FROM testimony_signoffs WHERE publication_id = ? AND "
+                "(digest != ? OR analyst = ?)",
+                (publication_id, digest, self.analyst),
+            )
+            self._db.execute(
+                "INSERT INTO testimony_signoffs VALUES (?, ?, ?, ?)",
+                (publication_id, self.analyst, _now(), digest),
+            )
+            analysts = tuple(
+                sorted(
+                    a
+                    for (a,) in self._db.execute(
+                        "SELECT analyst FROM testimony_signoffs WHERE publication_id = ?",
+                        (publication_id,),
+                    )
+                )
+            )
+            auditlog.append(
+                self._db,
+                analyst=self.analyst,
+                action="signoff",
+                subject={"publication": publication_id, "excerpts": len(items)},
+                digest=digest,
+                mac_key=self._audit_key,
+            )
             status = "pending"
             if len(analysts) >= 2:
                 status = "published"
-                self._write_published(publication_id, report, items, witness_of, profiles,
-                                      analysts, k=k, reference=reference, redact=redact)
-                auditlog.append(self._db, analyst=self.analyst, action="publish",
-                                subject={"publication": publication_id, "excerpts": len(items),
-                                         "analysts": list(analysts)},
-                                digest=digest, mac_key=self._audit_key)
+                self._write_published(
+                    publication_id,
+                    report,
+                    items,
+                    witness_of,
+                    profiles,
+                    analysts,
+                    k=k,
+                    reference=reference,
+                    redact=redact,
+                )
+                auditlog.append(
+                    self._db,
+                    analyst=self.analyst,
+                    action="publish",
+                    subject={
+                        "publication": publication_id,
+                        "excerpts": len(items),
+                        "analysts": list(analysts),
+                    },
+                    digest=digest,
+                    mac_key=self._audit_key,
+                )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -545,28 +673,48 @@ class Vault:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return PublishResult(publication_id, status, analysts, report)
 
-    def _write_published(self, publication_id: str, report: DisclosureReport,
-                         items: list[dict[str, Any]], witness_of: dict[str, str],
-                         profiles: dict[str, Profile], analysts: tuple[str, ...], *, k: int,
-                         reference: bool, redact: bool) -> None:
+    def _write_published(
+        self,
+        publication_id: str,
+        report: DisclosureReport,
+        items: list[dict[str, Any]],
+        witness_of: dict[str, str],
+        profiles: dict[str, Profile],
+        analysts: tuple[str, ...],
+        *,
+        k: int,
+        reference: bool,
+        redact: bool,
+    ) -> None:
         """Replace the published set by this publication (inside the caller's transaction)."""
         summary = {
-            "k": k, "reference_population": reference, "redacted": redact,
-            "levels": report.summary()["levels"], "signed_off_by": list(analysts),
+            "k": k,
+            "reference_population": reference,
+            "redacted": redact,
+            "levels": report.summary()["levels"],
+            "signed_off_by": list(analysts),
             "contact_with_relatives": contact_counts(list(profiles.values()), k),
             "excerpts": len(items),
         }
         self._db.execute("DELETE FROM testimony_published")
         # re-publishing a superseded set needs two fresh sign-offs
-        self._db.execute("DELETE FROM testimony_signoffs WHERE publication_id IN (SELECT "
-                         "publication_id FROM testimony_publications WHERE status = 'published')")
-        self._db.execute("UPDATE testimony_publications SET status = 'superseded' "
-                         "WHERE status = 'published'")
+        self._db.execute(
+            "DELETE FROM testimony_signoffs WHERE publication_id IN (SELECT "
+            "publication_id FROM testimony_publications WHERE status = 'published')"
+        )
+        self._db.execute(
+            "UPDATE testimony_publications SET status = 'superseded' WHERE status = 'published'"
+        )
         for position, (item, public) in enumerate(zip(report.items, items, strict=True)):
             self._db.execute(
                 "INSERT INTO testimony_published VALUES (?, ?, ?, ?, ?)",
-                (publication_id, position, witness_of[item.excerpt_id], item.excerpt_id,
-                 json.dumps(public, ensure_ascii=False)),
+                (
+                    publication_id,
+                    position,
+                    witness_of[item.excerpt_id],
+                    item.excerpt_id,
+                    json.dumps(public, ensure_ascii=False),
+                ),
             )
         self._db.execute(
             "UPDATE testimony_publications SET status = 'published', published = ?, "
@@ -581,13 +729,22 @@ class Vault:
 
         published = published_for_report(self.path)
         if published is None:
-            raise DisclosureError("export", "nothing has been published (publishing needs the "
-                                  "disclosure check and two analysts' sign-off)")
+            raise DisclosureError(
+                "export",
+                "nothing has been published (publishing needs the "
+                "disclosure check and two analysts' sign-off)",
+            )
         out = Path(out)
         data = json.dumps(published, ensure_ascii=False, indent=2).encode()
-        with self._write("export", {"publication": published["publication"],
-                                    "excerpts": len(published["excerpts"]),
-                                    "file": out.name}, digest=self._digest(data)):
+        with self._write(
+            "export",
+            {
+                "publication": published["publication"],
+                "excerpts": len(published["excerpts"]),
+                "file": out.name,
+            },
+            digest=self._digest(data),
+        ):
             tmp = out.with_name(out.name + ".writing")
             tmp.write_bytes(data)
             os.replace(tmp, out)
@@ -608,18 +765,24 @@ class Vault:
             plaintexts[witness_id] = self._get_all(witness_id, self._witness_key(witness_id))
         old_version = self._key_version
         count = 0
-        with self._write("rotate", {"from_version": old_version,
-                                    "to_version": old_version + 1}) as extra:
+        with self._write(
+            "rotate", {"from_version": old_version, "to_version": old_version + 1}
+        ) as extra:
             self._add_keyring(new_key_source, version=old_version + 1)
-            self._db.execute("DELETE FROM testimony_keyring WHERE version < ?",
-                             (self._key_version,))
+            self._db.execute(
+                "DELETE FROM testimony_keyring WHERE version < ?", (self._key_version,)
+            )
             assert self._kek is not None
             for witness_id, records in plaintexts.items():
                 dek = keys.new_key()
-                wrapped = keys.seal(self._kek, dek,
-                                    _aad("witness-key", witness_id, self._key_version))
-                self._db.execute("UPDATE testimony_witnesses SET key_version = ?, wrapped_key = ? "
-                                 "WHERE witness_id = ?", (self._key_version, wrapped, witness_id))
+                wrapped = keys.seal(
+                    self._kek, dek, _aad("witness-key", witness_id, self._key_version)
+                )
+                self._db.execute(
+                    "UPDATE testimony_witnesses SET key_version = ?, wrapped_key = ? "
+                    "WHERE witness_id = ?",
+                    (self._key_version, wrapped, witness_id),
+                )
                 for record_id, kind, data in records:
                     self._put(witness_id, record_id, kind, data, dek)
                     count += 1
@@ -629,7 +792,8 @@ class Vault:
             ).fetchall():
                 self._db.execute(
                     "UPDATE testimony_audit_checkpoints SET mac = ? WHERE seq = ?",
-                    (auditlog._mac(self._audit_key, seq, entry_hash), seq))
+                    (auditlog._mac(self._audit_key, seq, entry_hash), seq),
+                )
             extra["subject"] = {"records": count}
         self._db.execute("VACUUM")
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -640,10 +804,14 @@ class Vault:
         and withdraw their excerpts from the published set. The audit keeps the ids."""
         self._witness_key(witness_id)  # unknown or already shredded: clear error
         with self._write("shred", {"witness": witness_id}) as extra:
-            self._db.execute("UPDATE testimony_witnesses SET wrapped_key = NULL, shredded = ? "
-                             "WHERE witness_id = ?", (_now(), witness_id))
-            withdrawn = self._db.execute("DELETE FROM testimony_published WHERE witness_id = ?",
-                                         (witness_id,)).rowcount
+            self._db.execute(
+                "UPDATE testimony_witnesses SET wrapped_key = NULL, shredded = ? "
+                "WHERE witness_id = ?",
+                (_now(), witness_id),
+            )
+            withdrawn = self._db.execute(
+                "DELETE FROM testimony_published WHERE witness_id = ?", (witness_id,)
+            ).rowcount
             extra["subject"] = {"withdrawn_excerpts": withdrawn}
         self._db.execute("VACUUM")
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -653,7 +821,9 @@ def list_witnesses(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Witness ids and record counts of a project; needs no key and decrypts nothing."""
     db = connect(path)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'testimony_witnesses'").fetchone():
+        if not db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'testimony_witnesses'"
+        ).fetchone():
             return []
         return Vault(str(path), db, None, 0, "").list()
     finally:

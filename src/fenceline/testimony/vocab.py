@@ -33,25 +33,70 @@ __all__ = [
 
 #: code -> (English label, names in Hangul and romanised forms)
 PROVINCES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "north_hamgyong": ("North Hamgyong", (
-        "함경북도", "함북", "North Hamgyong", "Hamgyong-bukto", "Hamgyŏng-bukto",
-        "Hamgyeongbuk-do", "Hamgyongbuk-do", "North Hamgyeong")),
-    "south_hamgyong": ("South Hamgyong", (
-        "함경남도", "함남", "South Hamgyong", "Hamgyong-namdo", "Hamgyŏng-namdo",
-        "Hamgyeongnam-do", "South Hamgyeong")),
-    "ryanggang": ("Ryanggang", (
-        "양강도", "량강도", "Ryanggang", "Yanggang", "Ryanggang-do", "Yanggang-do")),
+    "north_hamgyong": (
+        "North Hamgyong",
+        (
+            "함경북도",
+            "함북",
+            "North Hamgyong",
+            "Hamgyong-bukto",
+            "Hamgyŏng-bukto",
+            "Hamgyeongbuk-do",
+            "Hamgyongbuk-do",
+            "North Hamgyeong",
+        ),
+    ),
+    "south_hamgyong": (
+        "South Hamgyong",
+        (
+            "함경남도",
+            "함남",
+            "South Hamgyong",
+            "Hamgyong-namdo",
+            "Hamgyŏng-namdo",
+            "Hamgyeongnam-do",
+            "South Hamgyeong",
+        ),
+    ),
+    "ryanggang": (
+        "Ryanggang",
+        ("양강도", "량강도", "Ryanggang", "Yanggang", "Ryanggang-do", "Yanggang-do"),
+    ),
     "chagang": ("Chagang", ("자강도", "Chagang", "Jagang", "Chagang-do", "Jagang-do")),
-    "north_pyongan": ("North Pyongan", (
-        "평안북도", "평북", "North Pyongan", "P'yongan-bukto", "P'yŏngan-bukto",
-        "Pyonganbuk-do", "Pyeonganbuk-do", "North Pyeongan")),
-    "south_pyongan": ("South Pyongan", (
-        "평안남도", "평남", "South Pyongan", "P'yongan-namdo", "P'yŏngan-namdo",
-        "Pyongannam-do", "Pyeongannam-do", "South Pyeongan")),
-    "north_hwanghae": ("North Hwanghae", (
-        "황해북도", "황북", "North Hwanghae", "Hwanghae-bukto", "Hwanghaebuk-do")),
-    "south_hwanghae": ("South Hwanghae", (
-        "황해남도", "황남", "South Hwanghae", "Hwanghae-namdo", "Hwanghaenam-do")),
+    "north_pyongan": (
+        "North Pyongan",
+        (
+            "평안북도",
+            "평북",
+            "North Pyongan",
+            "P'yongan-bukto",
+            "P'yŏngan-bukto",
+            "Pyonganbuk-do",
+            "Pyeonganbuk-do",
+            "North Pyeongan",
+        ),
+    ),
+    "south_pyongan": (
+        "South Pyongan",
+        (
+            "평안남도",
+            "평남",
+            "South Pyongan",
+            "P'yongan-namdo",
+            "P'yŏngan-namdo",
+            "Pyongannam-do",
+            "Pyeongannam-do",
+            "South Pyeongan",
+        ),
+    ),
+    "north_hwanghae": (
+        "North Hwanghae",
+        ("황해북도", "황북", "North Hwanghae", "Hwanghae-bukto", "Hwanghaebuk-do"),
+    ),
+    "south_hwanghae": (
+        "South Hwanghae",
+        ("황해남도", "황남", "South Hwanghae", "Hwanghae-namdo", "Hwanghaenam-do"),
+    ),
     "kangwon": ("Kangwon", ("강원도", "Kangwon", "Kangwŏn", "Kangwon-do", "Gangwon")),
     "pyongyang": ("Pyongyang", ("평양", "Pyongyang", "P'yongyang", "P'yŏngyang", "Pyeongyang")),
     "rason": ("Rason", ("라선", "나선", "Rason", "Raseon", "Rajin-Sonbong", "Rajin", "Sonbong")),
@@ -63,9 +108,18 @@ BORDER_PROVINCES = frozenset({"north_hamgyong", "ryanggang", "chagang", "north_p
 
 #: GeoNames admin1 codes of North Korea -> province code
 _GEONAMES_ADMIN1 = {
-    "01": "chagang", "03": "south_hamgyong", "06": "south_hwanghae", "07": "north_hwanghae",
-    "09": "kangwon", "11": "north_pyongan", "12": "pyongyang", "13": "ryanggang",
-    "14": "nampo", "15": "south_pyongan", "17": "north_hamgyong", "18": "rason",
+    "01": "chagang",
+    "03": "south_hamgyong",
+    "06": "south_hwanghae",
+    "07": "north_hwanghae",
+    "09": "kangwon",
+    "11": "north_pyongan",
+    "12": "pyongyang",
+    "13": "ryanggang",
+    "14": "nampo",
+    "15": "south_pyongan",
+    "17": "north_hamgyong",
+    "18": "rason",
 }
 
 #: towns and markets near the border (and a few beyond) in Hangul and romanised forms,
@@ -116,7 +170,11 @@ SEXES: tuple[str, ...] = ("female", "male")
 AGE_BANDS: tuple[str, ...] = ("18-29", "30-39", "40-49", "50-59", "60+")
 #: age band -> its 20-year band (level 1 of the age hierarchy)
 AGE_BANDS_WIDE: dict[str, str] = {
-    "18-29": "18-39", "30-39": "18-39", "40-49": "40-59", "50-59": "40-59", "60+": "60+",
+    "18-29": "18-39",
+    "30-39": "18-39",
+    "40-49": "40-59",
+    "50-59": "40-59",
+    "60+": "60+",
 }
 #: occupation -> (noun used in descriptors, coarse group)
 OCCUPATIONS: dict[str, tuple[str, str]] = {
@@ -222,7 +280,7 @@ def coarsen_place(place: str | dict | None) -> str | None:
         try:
             lon, lat = float(place["lon"]), float(place["lat"])
         except (KeyError, TypeError, ValueError):
-            raise InputError("place", "expected a name or {\"lon\": .., \"lat\": ..}") from None
+            raise InputError("place", 'expected a name or {"lon": .., "lat": ..}') from None
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InputError("place", "coordinates out of range")
         cell_lon = math.floor(lon / GRID_DEGREES) * GRID_DEGREES
@@ -252,7 +310,10 @@ def _bundled_place(folded: str) -> str | None:
 
     places = bundled_places("geonames")
     for name, ascii_name, country, admin1 in zip(
-        places["name"], places["asciiname"], places["country_code"], places["admin1_code"],
+        places["name"],
+        places["asciiname"],
+        places["country_code"],
+        places["admin1_code"],
         strict=True,
     ):
         if folded in (fold(str(name)), fold(str(ascii_name))):
