@@ -93,10 +93,13 @@ class Project:
         area: str | None = None,
         corridor_m: float = 3000.0,
         near_m: float = 500.0,
+        layer_profile: bool = False,
     ) -> dict[str, Any]:
         """Every indicator of DESIGN.md at ``at`` (baseline ``since``), as ``metrics --format json``.
 
-        See :func:`fenceline.metrics.compute_metrics` and docs/metrics.md.
+        With ``layer_profile`` each area also gets ``layer_profile``: ``[[from_km, to_km,
+        layers], ...]`` along the border on ``at``. See
+        :func:`fenceline.metrics.compute_metrics` and docs/metrics.md.
         """
         from fenceline.metrics import compute_metrics
 
@@ -108,6 +111,7 @@ class Project:
             corridor_m=corridor_m,
             near_m=near_m,
             notice=self.store.meta().get("notice"),
+            layer_profile=layer_profile,
         )
 
     def timeline(

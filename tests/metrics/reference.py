@@ -142,6 +142,11 @@ def layers_km(
     return out
 
 
+def layers_at(by_layer: dict[str, list[tuple[float, float]]], km: float) -> int:
+    """How many distinct layers cover chainage ``km``."""
+    return sum(1 for iv in by_layer.values() if any(x <= km <= y for x, y in iv))
+
+
 def local_distance_m(point: tuple[float, float], line: list[tuple[float, float]]) -> float:
     lon, lat = point
     local = []
@@ -228,6 +233,7 @@ def reference_metrics(case: dict[str, Any], at: str, since: str, near_m: float) 
         "fenced_border_km": union_measure(cover_t),
         "fenced_border_km_since": union_measure(cover_s),
         "layers_km": layers_km(merged, lo, min(hi, border.length_km)),
+        "cover_by_layer": merged,
         "new_fence_km": new,
         "upgraded_fence_km": upgraded,
         "uncertain_fence_km": uncertain,

@@ -182,3 +182,16 @@ def test_corridor_across_a_junction_of_parts_does_not_bridge_the_gap() -> None:
     assert corridor.area == pytest.approx(
         ref.corridor(1000.0, 8.0, 10.0).area + ref.corridor(1000.0, 10.0, 12.0).area, rel=1e-9
     )
+
+
+def test_layer_profile_along_the_border() -> None:
+    fences = [
+        ("a", "primary", shapely.LineString([north(1, 300), north(5, 300)])),
+        ("b", "secondary", shapely.LineString([north(3, 600), north(8, 600)])),
+    ]
+    r = metrics(fences, observations=obs("a") + obs("b"), layer_profile=True)
+    profile = r["areas"][0]["layer_profile"]
+    assert [n for _, _, n in profile] == [0, 1, 2, 1, 0]
+    cuts = [profile[0][0]] + [b for _, b, _ in profile]
+    assert cuts == pytest.approx([0, 1, 3, 5, 8, 10], abs=3e-3)
+    assert "layer_profile" not in metrics(fences, observations=obs("a") + obs("b"))["areas"][0]

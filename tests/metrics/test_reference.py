@@ -3,13 +3,16 @@ random cases (hypothesis)."""
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 import shapely
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fenceline.metrics import compute_metrics
 from tests.metrics.common import snapshot, walk
-from tests.metrics.reference import Border, reference_metrics
+from tests.metrics.reference import Border, layers_at, reference_metrics
 
 DATES = [
     "2019-01-01",
@@ -102,7 +105,7 @@ def cases(draw: st.DrawFn) -> dict:
     }
 
 
-def engine_result(case: dict) -> dict:
+def engine_result(case: dict, **kw: object) -> dict:
     snap = snapshot(
         [shapely.LineString(case["border"].coords)],
         fences=[(f[0], f[1], shapely.LineString(f[2])) for f in case["fences"]],
@@ -110,7 +113,7 @@ def engine_result(case: dict) -> dict:
         observations=case["observations"],
         areas=[{"name": "A", "from_km": case["area"][0], "to_km": case["area"][1]}],
     )
-    return compute_metrics(snap, case["at"], case["since"])["areas"][0]
+    return compute_metrics(snap, case["at"], case["since"], **kw)["areas"][0]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -145,3 +148,31 @@ def test_indicators_match_brute_force(case: dict) -> None:
             assert got[key] is None, key
         else:
             assert abs(got[key] - expected[key]) <= 1e-3 * max(1.0, expected[key]), key
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_layer_profile_matches_brute_force(case: dict) -> None:
+    expected = reference_metrics(case, case["at"], case["since"], near_m=500.0)
+    got = engine_result(case, layer_profile=True)
+    profile = got["layer_profile"]
+    lo, hi = case["area"]
+    hi = min(hi, case["border"].length_km)
+    # it tiles the area's border, in order, with no two neighbours alike
+    assert profile[0][0] == pytest.approx(lo, abs=KM_TOL)
+    assert profile[-1][1] == pytest.approx(hi, abs=KM_TOL)
+    for (_, b, n), (c, _, m) in itertools.pairwise(profile):
+        assert b == c and n != m
+    # its lengths per count are the layers_km figures
+    sums = {"0": 0.0, "1": 0.0, "2": 0.0, "3+": 0.0}
+    for a, b, n in profile:
+        sums["3+" if n >= 3 else str(n)] += b - a
+    for k, km in got["layers_km"].items():
+        assert sums[k] == pytest.approx(km, abs=1e-5), k
+    # and each interval's count is what the brute force finds there
+    by_layer = expected["cover_by_layer"]
+    cuts = [x for iv in by_layer.values() for pair in iv for x in pair]
+    for a, b, n in profile:
+        mid = (a + b) / 2
+        if b - a > 8 * KM_TOL and all(abs(mid - x) > 4 * KM_TOL for x in cuts):
+            assert n == layers_at(by_layer, mid), (a, b)

@@ -82,7 +82,7 @@ def test_demo_report_renders_offline_without_errors(demo_report: dict, artefacts
         assert facilities == metrics["total"][key]["total"], epoch
         assert seen.shown[epoch] == fences + facilities, epoch
     assert seen.shown["since"] < seen.shown["at"] / 10
-    assert seen.charts >= 5  # timeline x2, facilities by kind, layer profile, 2 public series
+    assert seen.charts >= 6  # timeline x2, facilities by kind, layers x2, 2 public series
     shot = screenshot(demo_report["html"], artefacts / "demo-report.png")
     assert non_blank_fraction(shot) > 0.05
 

@@ -158,6 +158,20 @@ def test_methods_state_denominators_caveat_and_inputs(demo_report: dict) -> None
     assert "6,820 facilities" in text and "observations" in text
 
 
+def test_layer_profile_is_drawn_along_the_border(demo_report: dict) -> None:
+    body = demo_report["html"].read_text(encoding="utf-8")
+    strip = body[body.index('data-chart="layer-strip"') :]
+    strip = strip[: strip.index("</svg>")]
+    with fenceline.open(demo_report["project"]) as project:
+        metrics = project.metrics(at=demo_report["at"], layer_profile=True)
+    # one bar per run of equal layer count, in every area
+    runs = sum(len(a["layer_profile"]) for a in metrics["areas"])
+    assert runs > 2 * len(metrics["areas"])
+    assert strip.count("<path") >= runs
+    for area in metrics["areas"]:
+        assert area["name"] in strip
+
+
 def test_public_series_are_shown_with_sources(demo_report: dict) -> None:
     body = demo_report["html"].read_text(encoding="utf-8")
     assert 'data-chart="defectors"' in body and 'data-chart="trade"' in body

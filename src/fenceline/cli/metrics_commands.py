@@ -122,11 +122,26 @@ def metrics(
         float, typer.Option("--near-m", help="Distance for facilities near new or upgraded fence.")
     ] = 500.0,
     fmt: Annotated[str, typer.Option("--format", help="json or table.")] = "table",
+    layer_profile: Annotated[
+        bool,
+        typer.Option(
+            "--layer-profile",
+            help="JSON only: add each area's layer_profile, [from_km, to_km, layers] along "
+            "the border on T.",
+        ),
+    ] = False,
 ) -> None:
     """Compute every indicator for the project's areas (definitions: docs/metrics.md)."""
     _check_format(fmt, FORMATS_METRICS)
     with _open(project) as p:
-        result = p.metrics(at, since, area=area, corridor_m=corridor_m, near_m=near_m)
+        result = p.metrics(
+            at,
+            since,
+            area=area,
+            corridor_m=corridor_m,
+            near_m=near_m,
+            layer_profile=layer_profile,
+        )
     if fmt == "json":
         sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     else:

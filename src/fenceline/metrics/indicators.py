@@ -72,6 +72,51 @@ def _layers_km(
     }
 
 
+def _covers(intervals: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Whether each x lies inside a sorted set of disjoint half-open intervals."""
+    starts, ends = intervals
+    idx = np.searchsorted(starts, x, side="right") - 1
+    inside = idx >= 0
+    inside[inside] = x[inside] < ends[idx[inside]]
+    return inside
+
+
+def profile_along_border(
+    engine: Engine, clip: RegionClip, fence_mask: np.ndarray
+) -> list[list[float | int]]:
+    """Where along the border each number of distinct fence layers lies.
+
+    Returns ``[[from_km, to_km, layers], ...]``: disjoint chainage intervals (km from the
+    border's start) that tile the region's border, in order, adjacent intervals with the
+    same count merged. The lengths per count add up to ``layers_km`` (``3+`` pooled there).
+    """
+    seg_mask = fence_mask[clip.cover_fence]
+    layer_of = engine.fence_layer[clip.cover_fence]
+    unions = []
+    for code in range(len(engine.layers)):
+        m = seg_mask & (layer_of == code)
+        if m.any():
+            unions.append(union(clip.cover_lo[m], clip.cover_hi[m], presorted=True))
+    region = union(clip.region.start_km, clip.region.end_km)
+    cuts = np.unique(np.concatenate([*region, *(x for u in unions for x in u)]))
+    if len(cuts) < 2:
+        return []
+    lo, hi = cuts[:-1], cuts[1:]
+    mid = (lo + hi) / 2
+    keep = _covers(region, mid)
+    count = np.zeros(len(mid), dtype=np.int64)
+    for u in unions:
+        count += _covers(u, mid)
+    lo, hi, count = lo[keep], hi[keep], count[keep]
+    out: list[list[float | int]] = []
+    for a, b, n in zip(lo.tolist(), hi.tolist(), count.tolist(), strict=True):
+        if out and out[-1][2] == n and abs(float(out[-1][1]) - a) < 1e-12:
+            out[-1][1] = b
+        else:
+            out.append([a, b, n])
+    return [[round(a, 6), round(b, 6), n] for a, b, n in out]
+
+
 def _by(
     codes: np.ndarray, weights: np.ndarray | None, names: tuple[str, ...], integer: bool
 ) -> dict[str, Any]:
@@ -88,7 +133,12 @@ def _by(
 
 
 def evaluate(
-    engine: Engine, clip: RegionClip, at_day: int, since_day: int | None, near_m: float
+    engine: Engine,
+    clip: RegionClip,
+    at_day: int,
+    since_day: int | None,
+    near_m: float,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """Every indicator for one clipped region at ``at_day`` (baseline ``since_day``)."""
     fences_t = engine.fence_timeline.status_at(at_day)
@@ -221,6 +271,8 @@ def evaluate(
         "m_per_facility_along_fence": "fence_km.total (all layers, present at T, in the corridor)",
         "m_per_facility_along_border": "border_km (geodesic border length in the area)",
     }
+    if profile:
+        out["layer_profile"] = profile_along_border(engine, clip, fences_t == PRESENT)
     return out
 
 
@@ -259,6 +311,7 @@ def compute_metrics(
     near_m: float = 500.0,
     notice: str | None = None,
     engine: Engine | None = None,
+    layer_profile: bool = False,
 ) -> dict[str, Any]:
     """Every indicator for every area (or the one named) and their total.
 
@@ -274,6 +327,9 @@ def compute_metrics(
         Corridor width and the distance for ``facilities_near_new_or_upgraded_fence``.
     notice : str, optional
         Carried into the provenance (e.g. that the data are synthetic).
+    layer_profile : bool
+        Also give each area's ``layer_profile``: ``[[from_km, to_km, layers], ...]`` along
+        the border on T (see :func:`profile_along_border`).
 
     Returns
     -------
@@ -294,12 +350,15 @@ def compute_metrics(
     regions = engine.select(area)
     at_day = to_days(at_date)
     since_day = to_days(since_date) if since_date else None
-    results = [evaluate(engine, engine.clip(r), at_day, since_day, near_m) for r in regions]
+    profile = layer_profile
+    results = [
+        evaluate(engine, engine.clip(r), at_day, since_day, near_m, profile) for r in regions
+    ]
     total_region = engine.total(regions)
     total = (
         results[0]
         if len(regions) == 1
-        else evaluate(engine, engine.clip(total_region), at_day, since_day, near_m)
+        else evaluate(engine, engine.clip(total_region), at_day, since_day, near_m, profile)
     )
     total = dict(total, name="total")
     params = {

@@ -195,7 +195,7 @@ def collect(project: Any, at: dt.date, since: dt.date | None) -> ReportData:
     (1, '2023-06-30')
     """
     snapshot = project.snapshot()
-    metrics = project.metrics(at=at, since=since)
+    metrics = project.metrics(at=at, since=since, layer_profile=True)
     metrics_since = project.metrics(at=since) if since is not None else None
     start = _first_observed(snapshot.observations) or (since or at)
     begin = min(start, since) if since else start
@@ -625,12 +625,27 @@ def _charts(data: ReportData, at: dt.date, since: dt.date | None) -> list[dict[s
     if areas:
         out.append(
             {
-                "id": "layer-profile",
+                "id": "layer-strip",
                 "title": "Layers of fence along the border",
+                "svg": charts.layer_strip_chart(
+                    [a["name"] for a in areas],
+                    [a.get("layer_profile") or [] for a in areas],
+                    title="Layers of fence along the border",
+                    chart_id="layer-strip",
+                ),
+                "caption": f"Where along the border each area has 0, 1, 2 and 3 or more distinct "
+                f"layers of fence on {at}, kilometre by kilometre (the border point nearest to "
+                "each fence), areas in the order of the border line.",
+            }
+        )
+        out.append(
+            {
+                "id": "layer-profile",
+                "title": "Layers of fence per area",
                 "svg": charts.layer_profile_chart(
                     [a["name"] for a in areas],
                     [a["layers_km"] for a in areas],
-                    title="Layers of fence along the border",
+                    title="Layers of fence per area",
                     chart_id="layer-profile",
                 ),
                 "caption": f"km of border in each area covered by 0, 1, 2 and 3 or more distinct layers of fence on {at}, "

@@ -22,7 +22,13 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-__all__ = ["bar_chart", "layer_profile_chart", "series_chart", "timeline_chart"]
+__all__ = [
+    "bar_chart",
+    "layer_profile_chart",
+    "layer_strip_chart",
+    "series_chart",
+    "timeline_chart",
+]
 
 INK = "#1f2933"
 COLOURS = {
@@ -191,6 +197,67 @@ def layer_profile_chart(
         ax.invert_yaxis()
         ax.set_xlabel("km of border")
         ax.legend(frameon=False, fontsize=8, ncol=4, loc="lower left", bbox_to_anchor=(0, 1.0))
+        return _svg(fig, chart_id, title)
+
+
+def layer_strip_chart(
+    areas: Sequence[str],
+    profiles: Sequence[Sequence[Sequence[float]]],
+    *,
+    title: str,
+    chart_id: str,
+) -> str:
+    """One strip per area along the border, coloured by the number of fence layers.
+
+    ``profiles`` are the metrics' ``layer_profile`` lists (``[from_km, to_km, layers]`` in
+    border chainage); each strip starts at its area's first kilometre.
+
+    >>> svg = layer_strip_chart(["A"], [[[10.0, 12.0, 0], [12.0, 15.0, 2]]], title="t",
+    ...                         chart_id="strip")
+    >>> 'data-chart="strip"' in svg
+    True
+    """
+    with matplotlib.rc_context(_style()):
+        fig, ax = _figure(7.0, 0.42 * len(areas) + 1.0)
+        seen: set[str] = set()
+        for row, profile in enumerate(profiles):
+            if not profile:
+                continue
+            origin = float(profile[0][0])
+            for key in ("0", "1", "2", "3+"):
+                spans = [
+                    (float(a) - origin, float(b) - float(a))
+                    for a, b, n in profile
+                    if ("3+" if n >= 3 else str(int(n))) == key
+                ]
+                if not spans:
+                    continue
+                label = {"0": "no fence", "1": "1 layer", "2": "2 layers", "3+": "3 or more"}[key]
+                ax.broken_barh(
+                    spans,
+                    (row - 0.35, 0.7),
+                    facecolors=LAYER_COLOURS[key],
+                    label=None if key in seen else label,
+                )
+                seen.add(key)
+        ax.set_yticks(range(len(areas)), list(areas))
+        ax.set_ylim(len(areas) - 0.5, -0.5)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("km along the border from the start of the area")
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(
+            range(len(labels)),
+            key=lambda i: ["no fence", "1 layer", "2 layers", "3 or more"].index(labels[i]),
+        )
+        ax.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            frameon=False,
+            fontsize=8,
+            ncol=4,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+        )
         return _svg(fig, chart_id, title)
 
 
