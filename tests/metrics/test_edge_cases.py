@@ -195,3 +195,19 @@ def test_layer_profile_along_the_border() -> None:
     cuts = [profile[0][0]] + [b for _, b, _ in profile]
     assert cuts == pytest.approx([0, 1, 3, 5, 8, 10], abs=3e-3)
     assert "layer_profile" not in metrics(fences, observations=obs("a") + obs("b"))["areas"][0]
+
+
+@pytest.mark.parametrize("table", ["observations", "images"])
+def test_unreadable_stored_date_names_its_table(table: str) -> None:
+    """A date another GDAL client wrote into the project that is not a date."""
+    fence = shapely.LineString([north(1, 300), north(3, 300)])
+    observations = obs("f")
+    images = [("img", "2020-01-01", shapely.box(LON - 1, LAT - 1, LON + 1, LAT + 1))]
+    if table == "observations":
+        observations = [("f", "spring 2021", "present")]
+    else:
+        images = [("img", "not a date", images[0][2])]
+    with pytest.raises(ParameterError) as caught:
+        metrics([("f", "primary", fence)], observations=observations, snap={"images": images})
+    column = {"observations": "observations.observed", "images": "images.acquired"}[table]
+    assert caught.value.parameter == column

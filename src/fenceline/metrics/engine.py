@@ -66,12 +66,13 @@ class RegionClip:
         return float(np.sum(self.region.end_km - self.region.start_km))
 
 
-def _days(values: pd.Series) -> IntArray:
+def _days(values: pd.Series, column: str) -> IntArray:
+    """Days since 1970 of stored ISO dates; ``column`` (table.column) names a bad one."""
     text = values.astype(str).str.slice(0, 10).to_numpy()
     try:
         return np.asarray(text, dtype="datetime64[D]").astype(np.int64)
     except ValueError as exc:
-        raise ParameterError("observations", f"a date cannot be read: {exc}") from None
+        raise ParameterError(column, f"a stored date cannot be read: {exc}") from None
 
 
 class Engine:
@@ -153,7 +154,11 @@ class Engine:
         obs = observations if observations is not None else pd.DataFrame()
         n_obs = len(obs)
         feature = obs["feature_id"].astype(str).to_numpy() if n_obs else np.zeros(0, dtype=str)
-        days = _days(obs["observed"]) if n_obs else np.zeros(0, dtype=np.int64)
+        days = (
+            _days(obs["observed"], "observations.observed")
+            if n_obs
+            else np.zeros(0, dtype=np.int64)
+        )
         state = obs["state"].astype(str).to_numpy() if n_obs else np.zeros(0, dtype=str)
         used = np.zeros(n_obs, dtype=bool)
 
@@ -343,7 +348,7 @@ class Engine:
         images = self.snapshot.images
         if since_day is None or images is None or len(images) == 0:
             return None
-        acquired = _days(images["acquired"])
+        acquired = _days(images["acquired"], "images.acquired")
         geoms = images.geometry.to_numpy()
         valid = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
         before = valid & (acquired <= since_day)
