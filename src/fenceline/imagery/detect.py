@@ -145,7 +145,10 @@ class OnnxDetector(Detector):
             import onnxruntime
         except ImportError:  # pragma: no cover - depends on the environment
             raise MissingDependencyError("onnxruntime", "imagery") from None
-        session = _SESSIONS.get(self.model_path)
+        stat = os.stat(self.model_path)
+        # keyed on the file's identity too: a model replaced at the same path is reloaded
+        key = f"{self.model_path}:{stat.st_size}:{stat.st_mtime_ns}"
+        session = _SESSIONS.get(key)
         if session is None:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = 1
@@ -155,7 +158,7 @@ class OnnxDetector(Detector):
                 )
             except Exception as exc:
                 raise InputError(self.model_path, f"not a usable ONNX model ({exc})") from None
-            _SESSIONS[self.model_path] = session
+            _SESSIONS[key] = session
         return session
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:

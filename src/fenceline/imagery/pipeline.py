@@ -383,7 +383,15 @@ def plan(
     spec = detector.spec()
     run_id = hashlib.sha256(
         json.dumps(
-            [str(before["id"]), str(after["id"]), area, spec, tile_size, overlap], sort_keys=True
+            [
+                str(before["id"]),
+                str(after["id"]),
+                area,
+                detector_record(detector),
+                tile_size,
+                overlap,
+            ],
+            sort_keys=True,
         ).encode()
     ).hexdigest()[:16]
     jobs = [
@@ -401,6 +409,23 @@ def plan(
         for tile in tiles
     ]
     return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, area_geom)
+
+
+def detector_record(detector: Detector) -> dict[str, Any]:
+    """The detector's spec, plus the sha256 of its model file when it has one.
+
+    It names the run (a model replaced at the same path starts a new run instead of resuming
+    the old one) and goes into the audit, so the evidence says exactly which model ran.
+    """
+    spec = dict(detector.spec())
+    model = spec.get("model_path")
+    if model:
+        digest = hashlib.sha256()
+        with open(model, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        spec["model_sha256"] = digest.hexdigest()
+    return spec
 
 
 def detect_changes(
@@ -503,7 +528,7 @@ def detect_changes(
                 "before": str(p.before["id"]),
                 "after": str(p.after["id"]),
                 "area": area,
-                "detector": (detector or ClassicalDetector()).spec(),
+                "detector": detector_record(detector or ClassicalDetector()),
                 "shift_px": [round(v, 3) for v in p.shift],
                 "gain": round(p.gain, 4),
             },
