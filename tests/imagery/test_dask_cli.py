@@ -78,12 +78,9 @@ def cluster(tmp_path: Path) -> Iterator[str]:
         yield address
     finally:
         for p in reversed(procs):
-            p.terminate()
+            p.kill()  # throwaway processes: nothing of theirs needs a graceful close
         for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            p.wait(timeout=20)
         log.close()
 
 
