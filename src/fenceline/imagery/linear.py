@@ -54,23 +54,25 @@ def skeleton_lines(
     if len(a) == 0:
         return []
     segments = shapely.linestrings(np.stack([a, b], axis=1))
-    merged = shapely.line_merge(shapely.multilinestrings(segments))
-    parts = list(getattr(merged, "geoms", [merged]))
+    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segments)))
     for _round in range(3):
         if len(parts) < 2:
             break
-        ends = np.array([c for p in parts for c in (p.coords[0], p.coords[-1])], dtype=float).round(
-            3
-        )
+        # degree of each part's two ends: a free end meets no other part
+        ends = np.concatenate(
+            [
+                shapely.get_coordinates(shapely.get_point(parts, 0)),
+                shapely.get_coordinates(shapely.get_point(parts, -1)),
+            ]
+        ).round(3)
         _, inverse, counts = np.unique(ends, axis=0, return_inverse=True, return_counts=True)
-        degree = counts[inverse.ravel()].reshape(-1, 2)
-        keep = [
-            p
-            for p, d in zip(parts, degree, strict=True)
-            if p.length >= spur_px or (d[0] > 1 and d[1] > 1)
-        ]
-        if len(keep) == len(parts):
+        degree = counts[inverse.ravel()]
+        n = len(parts)
+        keep = (shapely.length(parts) >= spur_px) | ((degree[:n] > 1) & (degree[n:] > 1))
+        if keep.all():
             break
-        merged = shapely.line_merge(shapely.multilinestrings(keep)) if keep else None
-        parts = list(getattr(merged, "geoms", [merged])) if merged is not None else []
-    return [shapely.simplify(p, simplify_px) for p in parts if not p.is_empty]
+        if not keep.any():
+            return []
+        parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(parts[keep])))
+    parts = parts[~shapely.is_empty(parts)]
+    return list(shapely.simplify(parts, simplify_px))
