@@ -23,6 +23,7 @@ downloaded at run time. Detectors find structures and linear infrastructure only
 from __future__ import annotations
 
 import abc
+import functools
 import math
 import os
 from typing import Any
@@ -326,7 +327,10 @@ def vectorise(
             ]
             if not lines:
                 continue
-            moved = shapely.transform(np.array(lines, dtype=object), lambda xy: xy + (x0, y0))
+            offset = np.array([x0, y0], float)
+            moved = shapely.transform(
+                np.array(lines, dtype=object), functools.partial(np.add, offset)
+            )
             for line in moved:
                 out.append(
                     {
