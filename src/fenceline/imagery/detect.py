@@ -124,7 +124,7 @@ class ClassicalDetector(Detector):
         which = box_mean(np.subtract(ha, hb, out=ha), 5)
         strength = np.abs(diff, out=diff)
         strength *= np.float32(1.0 / (self.k_sigma * sigma))
-        np.negative(strength, out=strength, where=which < 0)
+        np.copysign(strength, which, out=strength)  # negative where the contrast faded
         cloud = self._cloud(grid_b, grid_a)
         if cloud is not None:
             full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)
@@ -262,7 +262,8 @@ def _spread(rows: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
     r = rows - rows.mean()
     c = cols - cols.mean()
     n = len(rows) - 1
-    a, d, b = float(r @ r) / n, float(c @ c) / n, float(r @ c) / n
+    # elementwise sums, not BLAS dot products (whose threads contend on a busy machine)
+    a, d, b = float((r * r).sum()) / n, float((c * c).sum()) / n, float((r * c).sum()) / n
     mid = (a + d) / 2
     radius = math.sqrt(max(0.0, ((a - d) / 2) ** 2 + b * b))
     return math.sqrt(max(mid + radius, 1e-6)), math.sqrt(max(mid - radius, 1e-6))

@@ -64,17 +64,13 @@ def estimate_gain(before_samples: list[np.ndarray], after_samples: list[np.ndarr
 
 
 @functools.lru_cache(maxsize=16)
-def _resampling(n: int, block: int) -> np.ndarray:
-    """Bilinear upsampling matrix (n x coarse) from block centres to pixel centres, one axis."""
+def _resampling(n: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear weights from block centres to the ``n`` pixel centres of one axis: each
+    pixel's lower block and its fraction of the way to the next (0 past the last centre)."""
     coarse = -(-n // block)
     position = np.clip((np.arange(n, dtype=np.float32) + 0.5) / block - 0.5, 0, coarse - 1)
-    low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, coarse - 1)
-    frac = position - low
-    up = np.zeros((n, coarse), np.float32)
-    up[np.arange(n), low] += 1 - frac
-    up[np.arange(n), high] += frac
-    return up
+    low = np.floor(position).astype(np.intp)
+    return low, (position - low).astype(np.float32)
 
 
 def block_means(image: np.ndarray, block: int = 8) -> np.ndarray:
@@ -119,13 +115,32 @@ def grid_median(grid: np.ndarray, window: int = 5) -> np.ndarray:
 def upsample(grid: np.ndarray, shape: tuple[int, int], block: int = 8) -> np.ndarray:
     """Bilinear resampling of a block grid (values at block centres) to ``shape`` pixels.
 
+    Columns first, on the small grid; then each output row is its lower grid row plus a
+    fraction of the step to the next: four passes over the pixels, no matrix product.
+
     >>> import numpy as np
     >>> upsample(np.array([[0, 8]], np.float32), (1, 16))[0, [0, 4, 8, 12]].tolist()
     [0.0, 0.5, 4.5, 8.0]
     """
-    up_r = _resampling(shape[0], block)
-    up_c = _resampling(shape[1], block)
-    return (up_r @ np.asarray(grid, np.float32)) @ up_c.T
+    grid = np.asarray(grid, np.float32)
+    low_r, frac_r = _resampling(shape[0], block)
+    low_c, frac_c = _resampling(shape[1], block)
+
+    def steps(values: np.ndarray, axis: int) -> np.ndarray:
+        # difference to the next block along the axis (0 after the last)
+        out = np.zeros_like(values)
+        if axis == 0:
+            out[:-1] = values[1:] - values[:-1]
+        else:
+            out[:, :-1] = values[:, 1:] - values[:, :-1]
+        return out
+
+    columns = grid[:, low_c] + steps(grid, 1)[:, low_c] * frac_c
+    out = columns[low_r]
+    step = steps(columns, 0)[low_r]
+    step *= frac_r[:, None]
+    out += step
+    return out
 
 
 def box_mean(image: np.ndarray, size: int) -> np.ndarray:
@@ -142,21 +157,45 @@ def box_mean(image: np.ndarray, size: int) -> np.ndarray:
         raise ValueError("box size must be odd")
     data = np.asarray(image, np.float32)
     half = size // 2
-    h, w = data.shape
     if half == 0:
         return data.copy()
-    if half > min(h, w):
+    if half > min(data.shape):
         from scipy import ndimage
 
         return ndimage.uniform_filter(data, size)
-    padded = np.pad(data, half, mode="symmetric")
-    rows = padded[0:h].copy()
-    for k in range(1, size):
-        rows += padded[k : k + h]
-    out = rows[:, 0:w].copy()
-    for k in range(1, size):
-        out += rows[:, k : k + w]
+    rows = _box_sum(data, half, 0)
+    out = _box_sum(rows, half, 1)
     out *= np.float32(1.0 / (size * size))
+    return out
+
+
+def _box_sum(data: np.ndarray, half: int, axis: int) -> np.ndarray:
+    """Sum over ``2 * half + 1`` neighbours along ``axis`` of a 2-D array, edges mirrored
+    (d c b a | a b c d, SciPy's ``reflect``); ``half`` at most the axis length.
+
+    Shifted additions over the flattened array (contiguous, so fast); along rows the
+    ``half`` columns at each edge, where those wrap into the next row, are then recomputed.
+    """
+    x = np.ascontiguousarray(data)
+    h, w = x.shape
+    step = w if axis == 0 else 1
+    flat = x.ravel()
+    out = flat.copy()
+    for k in range(1, half + 1):
+        out[k * step :] += flat[: -k * step]
+        out[: -k * step] += flat[k * step :]
+    out = out.reshape(h, w)
+    n = h if axis == 0 else w
+
+    def mirror(i: int) -> int:
+        return -i - 1 if i < 0 else (2 * n - 1 - i if i >= n else i)
+
+    for edge in {*range(half), *range(n - half, n)}:
+        idx = [mirror(edge + d) for d in range(-half, half + 1)]
+        if axis == 0:
+            out[edge] = x[idx].sum(axis=0)
+        else:
+            out[:, edge] = x[:, idx].sum(axis=1)
     return out
 
 
