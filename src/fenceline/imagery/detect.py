@@ -291,13 +291,16 @@ def vectorise(
     """
     ndimage = _ndimage()
     magnitude = np.abs(strength)
-    labels, count = ndimage.label(magnitude >= 0.5, structure=np.ones((3, 3), bool))
+    weak = magnitude >= 0.5
+    labels, count = ndimage.label(weak, structure=np.ones((3, 3), bool))
     if count == 0:
         return []
+    # per-component statistics from the (few) changed pixels only, not the whole map
+    where = np.flatnonzero(weak)
+    owner = labels.ravel()[where]
+    areas = np.bincount(owner, minlength=count + 1)
     strong = np.zeros(count + 1, bool)
-    strong[labels[magnitude >= 1]] = True
-    strong[0] = False
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    strong[owner[magnitude.ravel()[where] >= 1]] = True
     px_area = gsd_m * gsd_m
     min_px = max(1, int(min_area_m2 / px_area))
     kept = np.flatnonzero(strong & (areas >= min_px))
