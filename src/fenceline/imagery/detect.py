@@ -127,8 +127,14 @@ class ClassicalDetector(Detector):
         np.copysign(strength, which, out=strength)  # negative where the contrast faded
         cloud = self._cloud(grid_b, grid_a)
         if cloud is not None:
-            full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)
-            strength[full[: shape[0], : shape[1]]] = 0
+            h, w = shape
+            if h % _BLOCK == 0 and w % _BLOCK == 0:
+                # each block of the map times 0 or 1, through a 4-d view (no full-size mask)
+                blocks = strength.reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK)
+                blocks *= ~cloud[:, None, :, None]
+            else:
+                full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)
+                strength[full[:h, :w]] = 0
         return strength
 
 
