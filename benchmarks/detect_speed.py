@@ -15,7 +15,8 @@ Prints, for the same image pair in the same run:
   times the pixels (target: flat);
 - wall time with a Dask LocalCluster of 2 worker processes against 1.
 
-    PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3]
+    PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3] [--no-memory]
+        [--no-dask]
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ def main() -> None:
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--tmp", default="", help=argparse.SUPPRESS)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.tmp)
@@ -211,20 +213,21 @@ def main() -> None:
         compare(tmp, sparse, "sparse", mp, args.repeat, workers)
         shutdown_pool(wait=True)
 
-        print("\npeak memory of one detection run (fresh process, 1 worker)")
-        small = memory_in_fresh_process(size, tmp_dir)
-        large = memory_in_fresh_process(size * 2, tmp_dir)
-        for m in (small, large):
+        if not args.no_memory:
+            print("\npeak memory of one detection run (fresh process, 1 worker)")
+            small = memory_in_fresh_process(size, tmp_dir)
+            large = memory_in_fresh_process(size * 2, tmp_dir)
+            for m in (small, large):
+                print(
+                    f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
+                    f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
+                    f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)"
+                )
+            ratio_mem = large["peak_mb"] / small["peak_mb"]
             print(
-                f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
-                f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
-                f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)"
+                f"  4x the pixels: peak x{ratio_mem:.2f} "
+                f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)"
             )
-        ratio_mem = large["peak_mb"] / small["peak_mb"]
-        print(
-            f"  4x the pixels: peak x{ratio_mem:.2f} "
-            f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)"
-        )
 
         if not args.no_dask:
             from distributed import LocalCluster
