@@ -173,17 +173,23 @@ def _box_sum(data: np.ndarray, half: int, axis: int) -> np.ndarray:
     """Sum over ``2 * half + 1`` neighbours along ``axis`` of a 2-D array, edges mirrored
     (d c b a | a b c d, SciPy's ``reflect``); ``half`` at most the axis length.
 
-    Shifted additions over the flattened array (contiguous, so fast); along rows the
-    ``half`` columns at each edge, where those wrap into the next row, are then recomputed.
+    Shifted additions over the flattened array (contiguous, so fast); the ``half`` rows or
+    columns at each edge (where the shifts leave the array, or wrap into the next row) are
+    then computed on their own.
     """
     x = np.ascontiguousarray(data)
     h, w = x.shape
     step = w if axis == 0 else 1
     flat = x.ravel()
-    out = flat.copy()
-    for k in range(1, half + 1):
-        out[k * step :] += flat[: -k * step]
-        out[: -k * step] += flat[k * step :]
+    out = np.empty_like(flat)
+    # where every neighbour lies in the array: the first two terms into ``out``, then the rest
+    reach = half * step
+    lo, hi = reach, flat.size - reach
+    if hi > lo:
+        inner = out[lo:hi]
+        np.add(flat[: hi - reach], flat[step : hi - reach + step], out=inner)
+        for d in range(2 - half, half + 1):
+            inner += flat[lo + d * step : hi + d * step]
     out = out.reshape(h, w)
     n = h if axis == 0 else w
 
