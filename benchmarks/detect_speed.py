@@ -3,14 +3,20 @@
 Prints, for the same image pair in the same run:
 
 - megapixels per second (pixels of one date) of merely reading both images tile by tile with
-  the tiles' overlap, and of ``detect_changes`` with one local process (reading, co-
-  registration, normalisation, detection, vectorisation and writing the queue), their ratio
-  (target >= 0.5), each the median of several runs;
+  the tiles' overlap (the same windows of the same files ``detect_changes`` reads), and of
+  ``detect_changes`` (reading, co-registration, normalisation, detection, vectorisation and
+  writing the queue), their ratio (target >= 0.5), each the median of several runs: once with
+  one process for both, once with the default local pool (``default_workers()`` processes)
+  for both, the pool started beforehand (its start-up time is printed on its own);
+- where the time of one process goes, by stage;
+- the same for a sparse SYNTHETIC scene (a few posts, one fence, one strip), in addition to
+  the dense default one (about 100 new posts per km², a fence and a strip across the scene);
 - peak resident memory of a detection run in a fresh process, for a scene and one with 4
   times the pixels (target: flat);
 - wall time with a Dask LocalCluster of 2 worker processes against 1.
 
-    PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3]
+    PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3] [--no-memory]
+        [--no-dask]
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from pathlib import Path
 import fenceline
 from fenceline.imagery.catalog import add_image
 from fenceline.imagery.cog import rasterio_env
-from fenceline.imagery.pipeline import _read, detect_changes, plan
+from fenceline.imagery.pipeline import TileJob, _read, detect_changes, plan
+from fenceline.imagery.scheduler import default_workers, map_unordered, shutdown_pool
 from fenceline.imagery.synthetic import make_pair
 
 
@@ -43,43 +50,82 @@ def fresh_project(tmp: Path, pair, name: str) -> fenceline.Project:
     return project
 
 
-def read_only(project: fenceline.Project) -> float:
-    """Seconds to read every tile window (with overlap) of both images."""
+def read_tile(job: TileJob) -> int:
+    """Read one tile's windows of both images, as ``run_tile`` reads them (in a worker)."""
+    col, row, width, height = job.tile.read
+    with rasterio_env():
+        _read(job.before_path, col, row, width, height)
+        _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
+    return width * height
+
+
+def read_only(project: fenceline.Project, workers: int = 1) -> float:
+    """Seconds to read every tile window (with overlap) of both images, in this process
+    (``workers=1``) or spread over the local pool, as ``detect_changes`` spreads tiles."""
     p = plan(project.store, "before", "after")
     start = time.perf_counter()
-    with rasterio_env():
-        for job in p.jobs:
-            col, row, width, height = job.tile.read
-            _read(job.before_path, col, row, width, height)
-            _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
+    for _ in map_unordered(read_tile, p.jobs, workers=workers):
+        pass
     return time.perf_counter() - start
 
 
+def detect_once(tmp: Path, pair, name: str, workers: int) -> tuple[float, dict]:
+    project = fresh_project(tmp, pair, name)
+    start = time.perf_counter()
+    summary = detect_changes(project.store, "before", "after", workers=workers)
+    seconds = time.perf_counter() - start
+    project.close()
+    return seconds, summary
+
+
 def stages(project: fenceline.Project) -> dict[str, float]:
-    """Seconds per stage of the tiles, in this process: plan (checks, co-registration, gain),
-    change map (reading, sub-pixel shift, gain, detector), vectorisation (components, lines,
-    polygons, clipping to the tile core)."""
-    from fenceline.imagery.coregister import apply_subpixel_shift
-    from fenceline.imagery.detect import detector_from_spec
+    """Seconds per stage in this process: plan (checks, co-registration, gain), then per tile
+    (``run_tile``'s own timings) read, change map, vectorisation."""
     from fenceline.imagery.pipeline import run_tile
 
     start = time.perf_counter()
     p = plan(project.store, "before", "after")
-    out = {"plan": time.perf_counter() - start, "change map": 0.0, "tiles": 0.0}
-    with rasterio_env():
-        for job in p.jobs:
-            col, row, width, height = job.tile.read
-            start = time.perf_counter()
-            before = _read(job.before_path, col, row, width, height)
-            after = _read(job.after_path, col + job.offset[1], row + job.offset[0], width, height)
-            after = apply_subpixel_shift(after, *job.subpixel) * job.gain
-            detector_from_spec(job.detector).change(before, after)
-            out["change map"] += time.perf_counter() - start
-            start = time.perf_counter()
-            run_tile(job)
-            out["tiles"] += time.perf_counter() - start
-    out["vectorisation"] = max(0.0, out["tiles"] - out["change map"])
+    out = {"plan": time.perf_counter() - start}
+    for job in p.jobs:
+        run_tile(job, out)
     return out
+
+
+def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -> None:
+    """Read and detection rates, their ratio, and where one process's time goes."""
+    project = fresh_project(tmp, pair, f"read-{label}")
+    read_only(project)  # warm the page cache (and the datasets) for both measurements
+    for n in sorted({1, workers}):
+        read_only(project, n)  # the same for the pool's workers (their datasets, GDAL cache)
+        reads, detects = [], []
+        for i in range(repeat):
+            reads.append(read_only(project, n))
+            seconds, summary = detect_once(tmp, pair, f"detect-{label}-{n}-{i}", n)
+            detects.append(seconds)
+        read_rate = mp / statistics.median(reads)
+        detect_rate = mp / statistics.median(detects)
+        ratio = detect_rate / read_rate
+        what = "1 process" if n == 1 else f"{n} processes, local pool"
+        print(f"  {what}:")
+        print(f"    read only (both images): {read_rate:8.1f} MP/s  (median of {repeat})")
+        print(
+            f"    detection:               {detect_rate:8.1f} MP/s  (median of {repeat}; "
+            f"{summary['candidates_added']} candidates, {summary['tiles']} tiles)"
+        )
+        print(
+            f"    ratio detection / read:  {ratio:8.2f}   (target >= 0.5: "
+            f"{'met' if ratio >= 0.5 else 'MISSED'})"
+        )
+    runs = [stages(project) for _ in range(repeat)]
+    total = statistics.median(sum(r.values()) for r in runs)
+    print("  where the time of 1 process goes (median seconds for the scene):")
+    for name in ("plan", "read", "change map", "vectorisation"):
+        seconds = statistics.median(r[name] for r in runs)
+        print(
+            f"    {name:14} {seconds:6.3f} s  {100 * seconds / total:4.0f} %  {mp / seconds:7.1f} MP/s"
+        )
+    print("    (the rest of a run is writing candidates to the project and scheduling)")
+    project.close()
 
 
 def peak_rss_mb() -> float:
@@ -133,6 +179,7 @@ def main() -> None:
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--tmp", default="", help=argparse.SUPPRESS)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.tmp)
@@ -141,57 +188,46 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         size = args.size
-        print(
-            f"SYNTHETIC scene {size}x{size} px at 0.5 m ({size * size / 1e6:.1f} MP per date), "
-            f"tiles 1024 px, {os.cpu_count()} CPUs"
-        )
-        pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
+        workers = default_workers()
         mp = size * size / 1e6
-        reads, detects = [], []
-        project = fresh_project(tmp, pair, "read")
-        read_only(project)  # warm the page cache for both measurements
-        for i in range(args.repeat):
-            reads.append(read_only(project))
-            run_project = fresh_project(tmp, pair, f"detect{i}")
-            start = time.perf_counter()
-            summary = detect_changes(run_project.store, "before", "after", workers=1)
-            detects.append(time.perf_counter() - start)
-            run_project.close()
-        read_rate = mp / statistics.median(reads)
-        detect_rate = mp / statistics.median(detects)
-        print(f"\nread only (both images):  {read_rate:8.1f} MP/s  (median of {args.repeat})")
         print(
-            f"detection (1 process):    {detect_rate:8.1f} MP/s  (median of {args.repeat}; "
-            f"{summary['candidates_added']} candidates, {summary['tiles']} tiles)"
+            f"SYNTHETIC scenes {size}x{size} px at 0.5 m ({mp:.1f} MP per date), tiles 1024 px, "
+            f"{os.cpu_count()} CPUs, default local pool {workers} processes"
         )
-        ratio = detect_rate / read_rate
-        print(
-            f"ratio detection / read:   {ratio:8.2f}   (target >= 0.5: "
-            f"{'met' if ratio >= 0.5 else 'MISSED'})"
-        )
-        runs = [stages(project) for _ in range(args.repeat)]
-        print("where detection time goes (1 process, median seconds for the scene):")
-        for name in ("plan", "change map", "vectorisation"):
-            seconds = statistics.median(r[name] for r in runs)
-            rate = f"{mp / seconds:8.1f} MP/s" if seconds > 0 else ""
-            print(f"  {name:14} {seconds:6.2f} s {rate}")
-        print("  (the rest is writing candidates to the project and scheduling)")
-
-        project.close()
-        print("\npeak memory of one detection run (fresh process, 1 worker)")
-        small = memory_in_fresh_process(size, tmp_dir)
-        large = memory_in_fresh_process(size * 2, tmp_dir)
-        for m in (small, large):
+        start = time.perf_counter()
+        for _ in map_unordered(abs, range(2 * workers), workers=workers):
+            pass
+        if workers > 1:
             print(
-                f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
-                f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
-                f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)"
+                f"local pool start-up: {time.perf_counter() - start:.2f} s (once per process; "
+                "excluded from the pool figures below)"
             )
-        ratio_mem = large["peak_mb"] / small["peak_mb"]
+        pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
         print(
-            f"  4x the pixels: peak x{ratio_mem:.2f} "
-            f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)"
+            "\nSYNTHETIC dense change (about 100 new posts per km², a fence and a strip "
+            "across the scene, every nuisance)"
         )
+        compare(tmp, pair, "dense", mp, args.repeat, workers)
+        sparse = make_pair(tmp, size=size, seed=11, nuisance="all", name="sparse", n_posts=4)
+        print("\nSYNTHETIC sparse change (4 new posts, a fence and a strip, every nuisance)")
+        compare(tmp, sparse, "sparse", mp, args.repeat, workers)
+        shutdown_pool(wait=True)
+
+        if not args.no_memory:
+            print("\npeak memory of one detection run (fresh process, 1 worker)")
+            small = memory_in_fresh_process(size, tmp_dir)
+            large = memory_in_fresh_process(size * 2, tmp_dir)
+            for m in (small, large):
+                print(
+                    f"  {m['size']}x{m['size']} ({m['size'] ** 2 / 1e6:.0f} MP): "
+                    f"peak {m['peak_mb']:.0f} MB ({m['baseline_mb']:.0f} MB before detection: "
+                    f"imports, project; detection added {m['peak_mb'] - m['baseline_mb']:.0f} MB)"
+                )
+            ratio_mem = large["peak_mb"] / small["peak_mb"]
+            print(
+                f"  4x the pixels: peak x{ratio_mem:.2f} "
+                f"({large['peak_mb'] - small['peak_mb']:+.0f} MB; target: flat)"
+            )
 
         if not args.no_dask:
             from distributed import LocalCluster

@@ -65,8 +65,14 @@ def apply_subpixel_shift(image: np.ndarray, dy: float, dx: float) -> np.ndarray:
         return data
     if not (0 <= dy < 1 and 0 <= dx < 1):
         raise ValueError("sub-pixel shifts must be in [0, 1)")
-    padded = np.pad(data, ((0, 1), (0, 1)), mode="edge")
-    h, w = data.shape
-    top = padded[:h, :w] * (1 - dx) + padded[:h, 1 : w + 1] * dx
-    bottom = padded[1 : h + 1, :w] * (1 - dx) + padded[1 : h + 1, 1 : w + 1] * dx
-    return top * (1 - dy) + bottom * dy
+    # along rows, then columns: x + f * (next - x), the next of the last being itself
+    out = data.copy()
+    if dx:
+        step = data[:, 1:] - data[:, :-1]
+        step *= np.float32(dx)
+        out[:, :-1] += step
+    if dy:
+        step = out[1:] - out[:-1]
+        step *= np.float32(dy)
+        out[:-1] += step
+    return out

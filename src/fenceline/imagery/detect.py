@@ -23,6 +23,8 @@ downloaded at run time. Detectors find structures and linear infrastructure only
 from __future__ import annotations
 
 import abc
+import functools
+import math
 import os
 from typing import Any
 
@@ -31,7 +33,13 @@ import shapely
 
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.linear import skeleton_lines
-from fenceline.imagery.radiometry import robust_background, robust_sigma
+from fenceline.imagery.radiometry import (
+    block_means,
+    box_mean,
+    grid_median,
+    robust_sigma,
+    upsample,
+)
 
 __all__ = [
     "ClassicalDetector",
@@ -64,6 +72,10 @@ class Detector(abc.ABC):
         """Signed change strength (float32, same shape); ``|value| >= 1`` is significant."""
 
 
+#: block side (px) of the classical detector's background grid
+_BLOCK = 8
+
+
 class ClassicalDetector(Detector):
     """Difference of local contrast, thresholded against the tile's own noise.
 
@@ -85,32 +97,44 @@ class ClassicalDetector(Detector):
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "k_sigma": self.k_sigma, "cloud_dn": self.cloud_dn}
 
-    def _cloud(
-        self, grid_before: np.ndarray, grid_after: np.ndarray, shape: tuple[int, int]
-    ) -> np.ndarray:
-        """Cloud and haze: blocks (8 px) whose background brightened well above the tile's."""
+    def _cloud(self, grid_before: np.ndarray, grid_after: np.ndarray) -> np.ndarray | None:
+        """Cloud and haze: blocks (8 px) whose background brightened well above the tile's
+        median brightening, grown by 2 blocks; None when there are none."""
         ndimage = _ndimage()
         excess = grid_after - grid_before
         excess -= np.median(excess)
-        cloud = ndimage.binary_dilation(excess > self.cloud_dn, iterations=2)
+        cloud = excess > self.cloud_dn
         if not cloud.any():
-            return np.zeros(shape, bool)
-        step = -(-shape[0] // grid_before.shape[0])
-        full = np.repeat(np.repeat(cloud, step, axis=0), step, axis=1)
-        return full[: shape[0], : shape[1]]
+            return None
+        return ndimage.binary_dilation(cloud, iterations=2)
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-        ndimage = _ndimage()
-        background_b, grid_b = robust_background(before, coarse=True)
-        background_a, grid_a = robust_background(after, coarse=True)
-        hb = before - background_b
-        ha = after - background_a
-        diff = ndimage.uniform_filter(ha - hb, 3)
+        before = np.asarray(before, np.float32)
+        after = np.asarray(after, np.float32)
+        shape = before.shape
+        # robust backgrounds on the 8 px block grid (1/64 of the pixels), then upsampled
+        grid_b = grid_median(block_means(before, _BLOCK))
+        grid_a = grid_median(block_means(after, _BLOCK))
+        hb = np.subtract(before, upsample(grid_b, shape, _BLOCK))
+        ha = np.subtract(after, upsample(grid_a, shape, _BLOCK))
+        diff = box_mean(ha - hb, 3)
         sigma = max(robust_sigma(diff), 0.5)
-        which = ndimage.uniform_filter(np.abs(ha) - np.abs(hb), 5)
-        strength = np.abs(diff) / (self.k_sigma * sigma)
-        strength = np.where(which >= 0, strength, -strength).astype(np.float32)
-        strength[self._cloud(grid_b, grid_a, before.shape)] = 0
+        np.abs(ha, out=ha)
+        np.abs(hb, out=hb)
+        which = box_mean(np.subtract(ha, hb, out=ha), 5)
+        strength = np.abs(diff, out=diff)
+        strength *= np.float32(1.0 / (self.k_sigma * sigma))
+        np.copysign(strength, which, out=strength)  # negative where the contrast faded
+        cloud = self._cloud(grid_b, grid_a)
+        if cloud is not None:
+            h, w = shape
+            if h % _BLOCK == 0 and w % _BLOCK == 0:
+                # each block of the map times 0 or 1, through a 4-d view (no full-size mask)
+                blocks = strength.reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK)
+                blocks *= ~cloud[:, None, :, None]
+            else:
+                full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)
+                strength[full[:h, :w]] = 0
         return strength
 
 
@@ -218,13 +242,40 @@ def detector_from_spec(spec: dict[str, Any]) -> Detector:
     raise ParameterError("--detector", f"unknown detector {name!r} (classical or onnx)")
 
 
-def _polygon(component: np.ndarray) -> shapely.Geometry:
-    """Outline of a component (convex hull of its pixels' corners), in bbox pixel coordinates."""
-    rows, cols = np.nonzero(component)
-    corners = np.concatenate(
-        [np.column_stack([cols + dx, rows + dy]) for dx in (0, 1) for dy in (0, 1)]
-    ).astype(float)
+def _polygon(component: np.ndarray, x0: float = 0.0, y0: float = 0.0) -> shapely.Geometry:
+    """Outline of a component (convex hull of its pixels' corners), in pixel coordinates of
+    the map when ``(x0, y0)`` is the component window's corner.
+
+    Only each row's first and last pixel can be on the hull, so only their corners are used.
+    """
+    rows, cols = np.nonzero(component)  # row-major: each row's columns ascending
+    first = np.flatnonzero(np.diff(rows, prepend=-1))
+    last = np.append(first[1:], len(rows)) - 1
+    top = rows[first].astype(float) + y0
+    left = cols[first].astype(float) + x0
+    right = cols[last].astype(float) + (x0 + 1)
+    corners = np.column_stack(
+        [
+            np.concatenate([left, left, right, right]),
+            np.concatenate([top, top + 1, top, top + 1]),
+        ]
+    )
     return shapely.convex_hull(shapely.multipoints(corners))
+
+
+def _spread(rows: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
+    """Standard deviations along the major and minor axes of a pixel set (covariance
+    eigenvalues, closed form for 2 x 2)."""
+    if len(rows) <= 2:
+        return 1.0, 1.0
+    r = rows - rows.mean()
+    c = cols - cols.mean()
+    n = len(rows) - 1
+    # elementwise sums, not BLAS dot products (whose threads contend on a busy machine)
+    a, d, b = float((r * r).sum()) / n, float((c * c).sum()) / n, float((r * c).sum()) / n
+    mid = (a + d) / 2
+    radius = math.sqrt(max(0.0, ((a - d) / 2) ** 2 + b * b))
+    return math.sqrt(max(mid + radius, 1e-6)), math.sqrt(max(mid - radius, 1e-6))
 
 
 def vectorise(
@@ -243,6 +294,9 @@ def vectorise(
     ``elongation`` times longer than wide is a linear feature; otherwise a component of at
     least ``min_area_m2`` no longer than ``max_structure_m`` is a structure; a larger one is
     traced as lines too (lines that meet at a crossing form such components).
+
+    The map is labelled once; each kept component is then measured, outlined or traced only
+    within its bounding window.
     """
     ndimage = _ndimage()
     magnitude = np.abs(strength)
@@ -250,39 +304,51 @@ def vectorise(
     labels, count = ndimage.label(weak, structure=np.ones((3, 3), bool))
     if count == 0:
         return []
-    strong_labels = np.unique(labels[magnitude >= 1])
-    strong_labels = strong_labels[strong_labels > 0]
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    # per-component statistics from the (few) changed pixels only, not the whole map
+    where = np.flatnonzero(weak)
+    owner = labels.ravel()[where]
+    areas = np.bincount(owner, minlength=count + 1)
+    strong = np.zeros(count + 1, bool)
+    strong[owner[magnitude.ravel()[where] >= 1]] = True
     px_area = gsd_m * gsd_m
     min_px = max(1, int(min_area_m2 / px_area))
-    slices = ndimage.find_objects(labels)
+    kept = np.flatnonzero(strong & (areas >= min_px))
+    if len(kept) == 0:
+        return []
+    slices = ndimage.find_objects(labels, max_label=int(kept[-1]))
     out: list[dict[str, Any]] = []
-    for label in strong_labels:
-        if areas[label] < min_px:
-            continue
+    for label in kept:
         sl = slices[label - 1]
         component = labels[sl] == label
         rows, cols = np.nonzero(component)
-        values = strength[sl][component]
+        window = strength[sl]
+        values = window[component]
         sign = 1 if values.sum() >= 0 else -1
-        score = float(1 - np.exp(-np.abs(values).max() / 3))
-        cov = np.cov(np.vstack([rows, cols])) if len(rows) > 2 else np.eye(2)
-        eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 1e-6, None))
-        length_px = 4 * np.sqrt(eig[1])
-        width_px = 4 * np.sqrt(eig[0])
+        peak = float(np.abs(values).max())
+        score = float(1 - np.exp(-peak / 3))
+        major, minor = _spread(rows, cols)
+        length_px = 4 * major
+        width_px = 4 * minor
         y0, x0 = sl[0].start, sl[1].start
         length_m = length_px * gsd_m
         # long and thin, or too big for a structure (lines joined at a crossing): trace lines
         if length_m >= min_line_m and (
             length_px >= elongation * width_px or length_m > max_structure_m
         ):
-            for line in skeleton_lines(component):
-                if line.length * gsd_m < min_line_m / 2:
-                    continue
+            lines = [
+                line for line in skeleton_lines(component) if line.length * gsd_m >= min_line_m / 2
+            ]
+            if not lines:
+                continue
+            offset = np.array([x0, y0], float)
+            moved = shapely.transform(
+                np.array(lines, dtype=object), functools.partial(np.add, offset)
+            )
+            for line in moved:
                 out.append(
                     {
                         "kind": "new_linear" if sign > 0 else "removed_linear",
-                        "geometry": shapely.affinity.translate(line, x0, y0),
+                        "geometry": line,
                         "score": score,
                         "area_m2": float(areas[label] * px_area),
                         "length_m": float(line.length * gsd_m),
@@ -290,17 +356,16 @@ def vectorise(
                 )
         else:
             # the outline is the component's strong part, without the faint high-pass halo
-            peak = float(np.abs(values).max())
-            core = component & (np.abs(strength[sl]) >= max(1.0, 0.4 * peak))
-            if core.sum() < min_px:
+            core = component & (np.abs(window) >= max(1.0, 0.4 * peak))
+            core_px = int(np.count_nonzero(core))
+            if core_px < min_px:
                 continue
-            polygon = shapely.affinity.translate(_polygon(core), x0, y0)
             out.append(
                 {
                     "kind": "new_structure" if sign > 0 else "removed_structure",
-                    "geometry": polygon,
+                    "geometry": _polygon(core, x0, y0),
                     "score": score,
-                    "area_m2": float(core.sum() * px_area),
+                    "area_m2": float(core_px * px_area),
                     "length_m": float(length_px * gsd_m),
                 }
             )

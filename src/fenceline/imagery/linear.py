@@ -21,6 +21,19 @@ __all__ = ["skeleton_lines"]
 _LINKS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """SciPy's ``binary_fill_holes`` by labelling the background once (4-connected, as
+    there): background components that do not touch the window's edge are holes."""
+    from scipy import ndimage
+
+    background, count = ndimage.label(~mask)
+    filled = np.ones(count + 1, bool)
+    for edge in (background[0], background[-1], background[:, 0], background[:, -1]):
+        filled[edge] = False
+    filled[0] = True
+    return filled[background]
+
+
 def skeleton_lines(
     mask: np.ndarray, simplify_px: float = 1.0, spur_px: float = 8.0
 ) -> list[shapely.LineString]:
@@ -34,9 +47,7 @@ def skeleton_lines(
         from skimage.morphology import skeletonize
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("scikit-image", "imagery") from None
-    from scipy import ndimage
-
-    skeleton = skeletonize(ndimage.binary_fill_holes(mask))
+    skeleton = skeletonize(_fill_holes(np.asarray(mask, bool)))
     rows, cols = np.nonzero(skeleton)
     if len(rows) < 2:
         return []
@@ -54,23 +65,29 @@ def skeleton_lines(
     if len(a) == 0:
         return []
     segments = shapely.linestrings(np.stack([a, b], axis=1))
-    merged = shapely.line_merge(shapely.multilinestrings(segments))
-    parts = list(getattr(merged, "geoms", [merged]))
+    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segments)))
     for _round in range(3):
         if len(parts) < 2:
             break
-        ends = np.array([c for p in parts for c in (p.coords[0], p.coords[-1])], dtype=float).round(
-            3
+        # degree of each part's two ends: a free end meets no other part. Ends are pixel
+        # centres (half-integers), so twice their coordinates make an exact integer key.
+        ends = 2 * np.concatenate(
+            [
+                shapely.get_coordinates(shapely.get_point(parts, 0)),
+                shapely.get_coordinates(shapely.get_point(parts, -1)),
+            ]
         )
-        _, inverse, counts = np.unique(ends, axis=0, return_inverse=True, return_counts=True)
-        degree = counts[inverse.ravel()].reshape(-1, 2)
-        keep = [
-            p
-            for p, d in zip(parts, degree, strict=True)
-            if p.length >= spur_px or (d[0] > 1 and d[1] > 1)
-        ]
-        if len(keep) == len(parts):
+        keys = np.rint(ends[:, 0]).astype(np.int64) * (1 << 32) + np.rint(ends[:, 1]).astype(
+            np.int64
+        )
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        degree = counts[inverse]
+        n = len(parts)
+        keep = (shapely.length(parts) >= spur_px) | ((degree[:n] > 1) & (degree[n:] > 1))
+        if keep.all():
             break
-        merged = shapely.line_merge(shapely.multilinestrings(keep)) if keep else None
-        parts = list(getattr(merged, "geoms", [merged])) if merged is not None else []
-    return [shapely.simplify(p, simplify_px) for p in parts if not p.is_empty]
+        if not keep.any():
+            return []
+        parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(parts[keep])))
+    parts = parts[~shapely.is_empty(parts)]
+    return list(shapely.simplify(parts, simplify_px))

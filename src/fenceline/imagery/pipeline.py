@@ -83,16 +83,26 @@ def _rasterio():
     return rasterio
 
 
-_DATASETS: dict[str, Any] = {}
+_DATASETS: dict[str, tuple[Any, tuple[int, int]]] = {}
 
 
 def _dataset(path: str) -> Any:
-    """An open dataset per process (reopening for every tile costs more than reading)."""
+    """An open dataset per process (reopening for every tile costs more than reading); it
+    is reopened when the file has changed (size or modification time) since it was opened."""
+    import os
+
     rasterio = _rasterio()
-    ds = _DATASETS.get(path)
-    if ds is None or ds.closed:
+    try:
+        info = os.stat(path)
+        stamp = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        stamp = (0, 0)  # not a local file (a URL): GDAL reports what it cannot open
+    ds, opened = _DATASETS.get(path, (None, None))
+    if ds is None or ds.closed or opened != stamp:
+        if ds is not None and not ds.closed:
+            ds.close()
         ds = rasterio.open(path)
-        _DATASETS[path] = ds
+        _DATASETS[path] = (ds, stamp)
     return ds
 
 
@@ -160,9 +170,23 @@ def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
     return float((~inside | nodata).mean()) <= 0.02
 
 
-def run_tile(job: TileJob) -> TileResult:
-    """Detect change in one tile (runs in a worker)."""
+def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResult:
+    """Detect change in one tile (runs in a worker).
+
+    ``timings``, when given, accumulates seconds per stage: ``read`` (both windows and their
+    masks), ``change map`` (nodata fill, sub-pixel shift, gain, detector) and
+    ``vectorisation`` (components, outlines, lines, clipping to the core, mapping to the CRS).
+    """
     _rasterio()
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        if timings is not None:
+            now = time.perf_counter()
+            timings[stage] = timings.get(stage, 0.0) + now - clock
+            clock = now
+
     col, row, width, height = job.tile.read
     a_col, a_row = col + job.offset[1], row + job.offset[0]
     with rasterio_env():
@@ -170,6 +194,7 @@ def run_tile(job: TileJob) -> TileResult:
         after = _read(job.after_path, a_col, a_row, width, height)
         valid_b = _read_valid(job.before_path, col, row, width, height)
         valid_a = _read_valid(job.after_path, a_col, a_row, width, height)
+    lap("read")
     outside = nodata = None
     for masks in (valid_b, valid_a):
         if masks is not None:
@@ -177,6 +202,7 @@ def run_tile(job: TileJob) -> TileResult:
             nodata = masks[1] if nodata is None else nodata | masks[1]
     if nodata is not None:
         if (nodata | outside).all():
+            lap("change map")
             return TileResult(job.tile.row, job.tile.col, job.tile.window_text, [])
         if nodata.any():
             # a neutral fill, so nodata neither drags the background nor looks like change
@@ -193,37 +219,55 @@ def run_tile(job: TileJob) -> TileResult:
             from scipy import ndimage
 
             silent = silent | ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)
-        strength[silent] = 0
-    found = vectorise(strength, gsd_m=job.gsd_m)
+        if silent.any():
+            strength[silent] = 0
+    lap("change map")
+    candidates = _to_image(vectorise(strength, gsd_m=job.gsd_m), job)
+    lap("vectorisation")
+    return TileResult(job.tile.row, job.tile.col, job.tile.window_text, candidates)
+
+
+def _to_image(found: list[dict[str, Any]], job: TileJob) -> list[dict[str, Any]]:
+    """Keep what belongs to the tile's core (a polygon by its centroid, a line clipped to
+    it) and map pixel coordinates of the read window to the image CRS, as WKB; all geometry
+    operations run once over the tile's candidates, not per candidate."""
+    if not found:
+        return []
+    col, row = job.tile.read[:2]
     c_col, c_row, c_w, c_h = job.tile.core
     core = shapely.box(c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h)
+    geoms = np.array([item["geometry"] for item in found], dtype=object)
+    polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    inside = np.zeros(len(geoms), bool)
+    inside[polygon] = shapely.contains(core, shapely.centroid(geoms[polygon]))
+    clipped = geoms.copy()
+    clipped[~polygon] = shapely.intersection(geoms[~polygon], core)
+    parts, owner = shapely.get_parts(clipped, return_index=True)
+    line_part = ~polygon[owner]
+    keep = np.where(line_part, shapely.length(parts) > 0, inside[owner])
+    parts, owner, line_part = parts[keep], owner[keep], line_part[keep]
+    if len(parts) == 0:
+        return []
     a, b, c, d, e, f = job.transform
+    mapped = shapely.transform(
+        parts,
+        lambda xy: np.column_stack(
+            [
+                a * (xy[:, 0] + col) + b * (xy[:, 1] + row) + c,
+                d * (xy[:, 0] + col) + e * (xy[:, 1] + row) + f,
+            ]
+        ),
+    )
+    wkb = shapely.to_wkb(mapped)
+    lengths = shapely.length(parts) * job.gsd_m
     candidates = []
-    for item in found:
-        geom = item["geometry"]
-        if geom.geom_type.endswith("Polygon"):
-            if not core.contains(geom.centroid):
-                continue
-            parts = [geom]
-        else:
-            clipped = geom.intersection(core)
-            parts = [p for p in getattr(clipped, "geoms", [clipped]) if p.length > 0]
-        for part in parts:
-            mapped = shapely.transform(
-                part,
-                lambda xy: np.column_stack(
-                    [
-                        a * (xy[:, 0] + col) + b * (xy[:, 1] + row) + c,
-                        d * (xy[:, 0] + col) + e * (xy[:, 1] + row) + f,
-                    ]
-                ),
-            )
-            record = dict(item)
-            record["geometry"] = shapely.to_wkb(mapped)
-            if part is not geom:
-                record["length_m"] = float(part.length * job.gsd_m)
-            candidates.append(record)
-    return TileResult(job.tile.row, job.tile.col, job.tile.window_text, candidates)
+    for k, index in enumerate(owner):
+        record = dict(found[index])
+        record["geometry"] = wkb[k]
+        if line_part[k]:
+            record["length_m"] = float(lengths[k])
+        candidates.append(record)
+    return candidates
 
 
 @dataclass

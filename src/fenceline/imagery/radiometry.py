@@ -16,7 +16,17 @@ import functools
 
 import numpy as np
 
-__all__ = ["BACKGROUND_PX", "estimate_gain", "high_pass", "robust_background", "robust_sigma"]
+__all__ = [
+    "BACKGROUND_PX",
+    "block_means",
+    "box_mean",
+    "estimate_gain",
+    "grid_median",
+    "high_pass",
+    "robust_background",
+    "robust_sigma",
+    "upsample",
+]
 
 #: side of the box whose mean is the local background (pixels)
 BACKGROUND_PX = 31
@@ -37,8 +47,9 @@ def robust_sigma(values: np.ndarray) -> float:
     values = np.asarray(values, np.float32).ravel()
     if values.size == 0:
         return 0.0
-    if values.size > 200_000:
-        values = values[:: values.size // 200_000 + 1]
+    if values.size > 50_000:
+        # a regular sample: enough for the median and MAD (about 0.5 % error), and cheap
+        values = values[:: values.size // 50_000 + 1]
     median = np.median(values)
     return float(1.4826 * np.median(np.abs(values - median)))
 
@@ -54,20 +65,144 @@ def estimate_gain(before_samples: list[np.ndarray], after_samples: list[np.ndarr
 
 @functools.lru_cache(maxsize=16)
 def _resampling(n: int, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Block-mean (coarse x n) and bilinear upsampling (n x coarse) matrices for one axis."""
+    """Bilinear weights from block centres to the ``n`` pixel centres of one axis: each
+    pixel's lower block and its fraction of the way to the next (0 past the last centre)."""
     coarse = -(-n // block)
-    mean = np.zeros((coarse, n), np.float32)
-    for k in range(coarse):
-        lo, hi = k * block, min(n, (k + 1) * block)
-        mean[k, lo:hi] = 1.0 / (hi - lo)
     position = np.clip((np.arange(n, dtype=np.float32) + 0.5) / block - 0.5, 0, coarse - 1)
-    low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, coarse - 1)
-    frac = position - low
-    up = np.zeros((n, coarse), np.float32)
-    up[np.arange(n), low] += 1 - frac
-    up[np.arange(n), high] += frac
-    return mean, up
+    low = np.floor(position).astype(np.intp)
+    return low, (position - low).astype(np.float32)
+
+
+def block_means(image: np.ndarray, block: int = 8) -> np.ndarray:
+    """Means of ``block`` x ``block`` blocks (a partial last block: the mean of its pixels).
+
+    >>> import numpy as np
+    >>> block_means(np.arange(20, dtype=np.float32).reshape(4, 5), 2).tolist()
+    [[3.0, 5.0, 6.5], [13.0, 15.0, 16.5]]
+    """
+    data = np.asarray(image, np.float32)
+    h, w = data.shape
+    if h % block == 0 and w % block == 0:
+        # sum rows of each block, then columns: two passes, no copy of the image
+        rows = data.reshape(h // block, block, w).sum(axis=1)
+        return rows.reshape(h // block, w // block, block).sum(axis=2) / np.float32(block * block)
+    starts_r, starts_c = np.arange(0, h, block), np.arange(0, w, block)
+    sums = np.add.reduceat(np.add.reduceat(data, starts_r, axis=0), starts_c, axis=1)
+    counts = np.diff(np.append(starts_r, h))[:, None] * np.diff(np.append(starts_c, w))[None, :]
+    return sums / counts.astype(np.float32)
+
+
+def grid_median(grid: np.ndarray, window: int = 5) -> np.ndarray:
+    """Median over ``window`` x ``window`` neighbourhoods, edges repeated: SciPy's
+    ``median_filter(grid, window, mode="nearest")``, by partitioning the stacked neighbourhoods
+    (for the small block grids here, several times faster).
+
+    >>> import numpy as np
+    >>> grid = np.zeros((6, 6), np.float32)
+    >>> grid[2, 3] = 9                                  # one outlier block: filtered away
+    >>> float(grid_median(grid).max())
+    0.0
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    half = window // 2
+    padded = np.pad(np.asarray(grid, np.float32), half, mode="edge")
+    stack = sliding_window_view(padded, (window, window)).reshape(-1, window * window)
+    middle = (window * window) // 2
+    return np.partition(stack, middle, axis=1)[:, middle].reshape(grid.shape)
+
+
+def upsample(grid: np.ndarray, shape: tuple[int, int], block: int = 8) -> np.ndarray:
+    """Bilinear resampling of a block grid (values at block centres) to ``shape`` pixels.
+
+    Columns first, on the small grid; then each output row is its lower grid row plus a
+    fraction of the step to the next: four passes over the pixels, no matrix product.
+
+    >>> import numpy as np
+    >>> upsample(np.array([[0, 8]], np.float32), (1, 16))[0, [0, 4, 8, 12]].tolist()
+    [0.0, 0.5, 4.5, 8.0]
+    """
+    grid = np.asarray(grid, np.float32)
+    low_r, frac_r = _resampling(shape[0], block)
+    low_c, frac_c = _resampling(shape[1], block)
+
+    def steps(values: np.ndarray, axis: int) -> np.ndarray:
+        # difference to the next block along the axis (0 after the last)
+        out = np.zeros_like(values)
+        if axis == 0:
+            out[:-1] = values[1:] - values[:-1]
+        else:
+            out[:, :-1] = values[:, 1:] - values[:, :-1]
+        return out
+
+    columns = grid[:, low_c] + steps(grid, 1)[:, low_c] * frac_c
+    out = columns[low_r]
+    step = steps(columns, 0)[low_r]
+    step *= frac_r[:, None]
+    out += step
+    return out
+
+
+def box_mean(image: np.ndarray, size: int) -> np.ndarray:
+    """Mean over ``size`` x ``size`` boxes (odd size), edges mirrored: SciPy's
+    ``uniform_filter(image, size)`` by shifted sums in float32, several times faster.
+
+    >>> import numpy as np
+    >>> from scipy import ndimage
+    >>> x = np.random.default_rng(0).normal(size=(40, 30)).astype(np.float32)
+    >>> bool(np.allclose(box_mean(x, 5), ndimage.uniform_filter(x, 5), atol=1e-5))
+    True
+    """
+    if size % 2 != 1:
+        raise ValueError("box size must be odd")
+    data = np.asarray(image, np.float32)
+    half = size // 2
+    if half == 0:
+        return data.copy()
+    if half > min(data.shape):
+        from scipy import ndimage
+
+        return ndimage.uniform_filter(data, size)
+    rows = _box_sum(data, half, 0)
+    out = _box_sum(rows, half, 1)
+    out *= np.float32(1.0 / (size * size))
+    return out
+
+
+def _box_sum(data: np.ndarray, half: int, axis: int) -> np.ndarray:
+    """Sum over ``2 * half + 1`` neighbours along ``axis`` of a 2-D array, edges mirrored
+    (d c b a | a b c d, SciPy's ``reflect``); ``half`` at most the axis length.
+
+    Shifted additions over the flattened array (contiguous, so fast); the ``half`` rows or
+    columns at each edge (where the shifts leave the array, or wrap into the next row) are
+    then computed on their own.
+    """
+    x = np.ascontiguousarray(data)
+    h, w = x.shape
+    step = w if axis == 0 else 1
+    flat = x.ravel()
+    out = np.empty_like(flat)
+    # where every neighbour lies in the array: the first two terms into ``out``, then the rest
+    reach = half * step
+    lo, hi = reach, flat.size - reach
+    if hi > lo:
+        inner = out[lo:hi]
+        np.add(flat[: hi - reach], flat[step : hi - reach + step], out=inner)
+        for d in range(2 - half, half + 1):
+            inner += flat[lo + d * step : hi + d * step]
+    out = out.reshape(h, w)
+    n = h if axis == 0 else w
+
+    def mirror(i: int) -> int:
+        return -i - 1 if i < 0 else (2 * n - 1 - i if i >= n else i)
+
+    for edge in {*range(half), *range(n - half, n)}:
+        idx = [mirror(edge + d) for d in range(-half, half + 1)]
+        if axis == 0:
+            out[edge] = x[idx].sum(axis=0)
+        else:
+            out[:, edge] = x[:, idx].sum(axis=1)
+    return out
 
 
 def robust_background(
@@ -78,8 +213,9 @@ def robust_background(
 
     Season, illumination and haze change slowly and stay in it; a guard post or a fence
     covers too few blocks to move the median, so subtracting it leaves no halo around them.
-    With ``coarse=True`` the median-filtered block grid is returned too. Block means and resampling are matrix products (separable), which is what keeps this
-    close to the cost of reading the pixels.
+    With ``coarse=True`` the median-filtered block grid is returned too. The median runs on
+    the block grid (1/64 of the pixels); block means and resampling are a few passes over the
+    pixels, which is what keeps this close to the cost of reading them.
 
     >>> import numpy as np
     >>> img = np.full((128, 128), 100, np.float32)
@@ -87,13 +223,7 @@ def robust_background(
     >>> round(float(robust_background(img)[65, 65]), 3)
     100.0
     """
-    from scipy import ndimage
-
-    data = image.astype(np.float32, copy=False)
-    h, w = data.shape
-    mean_r, up_r = _resampling(h, block)
-    mean_c, up_c = _resampling(w, block)
-    means = mean_r @ data @ mean_c.T
-    grid = ndimage.median_filter(means, size=window, mode="nearest")
-    background = up_r @ grid @ up_c.T
+    data = np.asarray(image, np.float32)
+    grid = grid_median(block_means(data, block), window)
+    background = upsample(grid, data.shape, block)
     return (background, grid) if coarse else background

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from fenceline.errors import MissingDependencyError, ParameterError
 
-__all__ = ["default_workers", "map_unordered"]
+__all__ = ["default_workers", "map_unordered", "shutdown_pool"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,29 +35,70 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _local_pool(fn: Callable[[T], R], jobs: list[T], workers: int) -> Iterator[R]:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+#: the local pool, kept between runs in this process: starting worker processes (and their
+#: imports) costs about a second, more than detecting a few megapixels
+_POOL: dict[int, Any] = {}
+_POOL_AT_EXIT: list[bool] = []
 
-    context = multiprocessing.get_context("spawn")
+
+def _pool(workers: int) -> Any:
+    """The process pool of ``workers`` processes, started on first use ("spawn": workers
+    import what they need and inherit no open files or locks from this process)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = _POOL.get(workers)
+    if pool is None:
+        shutdown_pool()
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        if not _POOL_AT_EXIT:
+            import atexit
+
+            atexit.register(shutdown_pool, wait=True)  # before the interpreter tears down
+            _POOL_AT_EXIT.append(True)
+        _POOL[workers] = pool
+    return pool
+
+
+def shutdown_pool(wait: bool = False) -> None:
+    """Stop the local pool's worker processes (a later run starts new ones).
+
+    >>> shutdown_pool()
+    """
+    pools = list(_POOL.values())
+    _POOL.clear()
+    for pool in pools:
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _local_pool(fn: Callable[[T], R], jobs: list[T], workers: int) -> Iterator[R]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pool = _pool(workers)
     pending: set[Any] = set()
     queue = iter(jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        try:
-            for job in queue:
-                pending.add(pool.submit(fn, job))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(fn, nxt))
-        finally:
-            for future in pending:
-                future.cancel()
+    finished = False
+    try:
+        for job in queue:
+            pending.add(pool.submit(fn, job))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(fn, nxt))
+        finished = True
+    finally:
+        for future in pending:
+            future.cancel()
+        if not finished:
+            # interrupted or failed: tiles may still run; start clean next time
+            shutdown_pool()
 
 
 def _dask(fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float) -> Iterator[R]:
@@ -110,7 +151,8 @@ def map_unordered(
         image paths must be readable from the workers.
     workers : int, optional
         Size of the local process pool when there is no scheduler (default
-        :func:`default_workers`); 1 runs tiles in this process.
+        :func:`default_workers`); 1 runs tiles in this process. The pool stays up for later
+        runs in this process (:func:`shutdown_pool` stops it).
     """
     jobs = list(jobs)
     if scheduler is not None:
@@ -123,4 +165,4 @@ def map_unordered(
         for job in jobs:
             yield fn(job)
         return
-    yield from _local_pool(fn, jobs, min(workers, len(jobs)))
+    yield from _local_pool(fn, jobs, workers)
