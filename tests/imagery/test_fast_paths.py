@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from fenceline.imagery import scheduler
-from fenceline.imagery.detect import _polygon
+from fenceline.imagery.detect import _polygon, _spread
 from fenceline.imagery.linear import _fill_holes
 from fenceline.imagery.radiometry import block_means, box_mean, grid_median, upsample
 
@@ -138,3 +138,134 @@ def test_cloud_blocks_are_silenced_at_any_tile_size(shape) -> None:
     strength = ClassicalDetector().change(before, after)
     assert float(np.abs(strength[250:450, 150:350]).max()) == 0.0
     assert float(np.abs(strength[700:712, 600:612]).max()) > 1
+
+
+# --- compiled kernels (numba) against the numpy code they stand in for -------------------
+
+kernels = pytest.importorskip("fenceline.imagery.kernels")
+
+
+@pytest.fixture
+def numpy_only(monkeypatch):
+    """Run the numpy reference paths (``FENCELINE_NUMBA=0``) inside the test."""
+
+    def switch(on: bool) -> None:
+        monkeypatch.setenv("FENCELINE_NUMBA", "1" if on else "0")
+
+    return switch
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(2, 70), st.integers(2, 70)),
+    shift=st.tuples(st.floats(0, 0.999), st.floats(0, 0.999)),
+    gain=st.floats(0.25, 4.0),
+    seed=st.integers(0, 999),
+)
+def test_shift_and_gain_kernel_is_the_numpy_shift_times_gain(shape, shift, gain, seed) -> None:
+    from fenceline.imagery.coregister import apply_subpixel_shift
+
+    image = _image(shape, seed)
+    expected = apply_subpixel_shift(image, *shift) * gain
+    np.testing.assert_array_equal(kernels.shift_and_gain(image, *shift, gain), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.tuples(st.integers(2, 90), st.integers(2, 90)), seed=st.integers(0, 999))
+def test_change_map_kernels_match_numpy_to_the_bit(shape, seed) -> None:
+    from fenceline.imagery.detect import ClassicalDetector
+
+    rng = np.random.default_rng(seed)
+    before = _image(shape, seed)
+    after = before + rng.normal(0, 3, shape).astype(np.float32)
+    after[shape[0] // 3 : shape[0] // 2, shape[1] // 3 : shape[1] // 2] += 80  # a new roof
+    detector = ClassicalDetector()
+    grids = [grid_median(block_means(x, 8)) for x in (before, after)]
+    expected = detector._change_numpy(before, after, *grids)
+    assert kernels.enabled()
+    np.testing.assert_array_equal(detector.change(before, after), expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(shape=shapes, density=st.floats(0.05, 0.8), seed=st.integers(0, 999))
+def test_labelling_kernel_is_scipy_label_with_its_statistics(shape, density, seed) -> None:
+    rng = np.random.default_rng(seed)
+    strength = (rng.normal(0, 1, shape) * (rng.random(shape) < density)).astype(np.float32)
+    labels, stats = kernels.label_components(strength)
+    weak = np.abs(strength) >= 0.5
+    expected, count = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    np.testing.assert_array_equal(labels, expected)
+    assert len(stats) == count
+    for k, sl in enumerate(ndimage.find_objects(expected)):
+        inside = expected == k + 1
+        rows, cols = np.nonzero(inside)
+        values = strength[inside]
+        assert stats[k, kernels.AREA] == inside.sum()
+        assert bool(stats[k, kernels.STRONG]) == bool((np.abs(values) >= 1).any())
+        assert np.float32(stats[k, kernels.PEAK]) == np.abs(values).max()
+        np.testing.assert_allclose(stats[k, kernels.SUM], values.sum(dtype=np.float64), atol=1e-4)
+        bounds = [sl[0].start, sl[1].start, sl[0].stop, sl[1].stop]
+        assert stats[k, kernels.TOP : kernels.RIGHT + 1].tolist() == bounds
+        np.testing.assert_allclose(kernels.spread(stats[k]), _spread(rows, cols), rtol=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(shape=shapes, density=st.floats(0.2, 0.8), seed=st.integers(0, 999))
+def test_fill_holes_kernel_is_scipy_binary_fill_holes(shape, density, seed) -> None:
+    mask = np.random.default_rng(seed).random(shape) < density
+    np.testing.assert_array_equal(kernels.fill_holes(mask), ndimage.binary_fill_holes(mask))
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, density=st.floats(0.05, 0.6), seed=st.integers(0, 999))
+def test_segments_kernel_is_the_numpy_segments(shape, density, seed) -> None:
+    from fenceline.imagery.linear import _segments
+
+    skeleton = np.random.default_rng(seed).random(shape) < density
+    expected = _segments(skeleton)
+    found = kernels.skeleton_segments(skeleton)
+    if expected is None:
+        assert len(found) == 0 or skeleton.sum() < 2
+        return
+    coords = shapely.get_coordinates(expected).reshape(-1, 4)
+    np.testing.assert_array_equal(found, coords)
+
+
+def test_vectorise_with_kernels_gives_the_numpy_candidates(numpy_only) -> None:
+    """Lines (a fence, a crossing, a ring), structures and removals: the same candidates,
+    geometries equal to the coordinate."""
+    from fenceline.imagery.detect import vectorise
+
+    rng = np.random.default_rng(5)
+    strength = rng.normal(0, 0.2, (400, 500)).astype(np.float32)
+    strength[50:53, 20:480] = 3  # a fence
+    strength[20:380, 300:303] = 2.5  # crossing it
+    strength[200:212, 40:52] = 4  # a new roof
+    strength[300:310, 100:109] = -3  # a removed one
+    yy, xx = np.mgrid[:400, :500]
+    ring = np.abs(np.hypot(yy - 250, xx - 380) - 60) < 1.5
+    strength[ring] = 2  # a patrol ring (a hole inside)
+    numpy_only(False)
+    expected = vectorise(strength, gsd_m=0.5)
+    numpy_only(True)
+    found = vectorise(strength, gsd_m=0.5)
+    assert {c["kind"] for c in expected} >= {"new_linear", "new_structure", "removed_structure"}
+    assert len(found) == len(expected)
+    for a, b in zip(found, expected, strict=True):
+        assert a["kind"] == b["kind"]
+        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
+        for key in ("score", "area_m2", "length_m"):
+            assert a[key] == pytest.approx(b[key], rel=1e-9)
+
+
+def test_kernels_warm_up_in_a_fresh_process() -> None:
+    """Worker processes load the compiled kernels (from numba's cache) and detect the same."""
+    import subprocess
+    import sys
+
+    code = "from fenceline.imagery import kernels; print(kernels.enabled(), kernels.warm_up() >= 0)"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2] / "src"))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["True", "True"]

@@ -34,11 +34,13 @@ import shapely
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.linear import skeleton_lines
 from fenceline.imagery.radiometry import (
+    _resampling,
     block_means,
     box_mean,
     grid_median,
     robust_sigma,
     upsample,
+    upsample_columns,
 )
 
 __all__ = [
@@ -56,6 +58,15 @@ def _ndimage():
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("scikit-image", "imagery") from None
     return ndimage
+
+
+def _kernels() -> Any:
+    """The compiled kernels module, or None (numba missing, or ``FENCELINE_NUMBA=0``)."""
+    try:
+        from fenceline.imagery import kernels
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return kernels if kernels.enabled() else None
 
 
 class Detector(abc.ABC):
@@ -115,16 +126,22 @@ class ClassicalDetector(Detector):
         # robust backgrounds on the 8 px block grid (1/64 of the pixels), then upsampled
         grid_b = grid_median(block_means(before, _BLOCK))
         grid_a = grid_median(block_means(after, _BLOCK))
-        hb = np.subtract(before, upsample(grid_b, shape, _BLOCK))
-        ha = np.subtract(after, upsample(grid_a, shape, _BLOCK))
-        diff = box_mean(ha - hb, 3)
-        sigma = max(robust_sigma(diff), 0.5)
-        np.abs(ha, out=ha)
-        np.abs(hb, out=hb)
-        which = box_mean(np.subtract(ha, hb, out=ha), 5)
-        strength = np.abs(diff, out=diff)
-        strength *= np.float32(1.0 / (self.k_sigma * sigma))
-        np.copysign(strength, which, out=strength)  # negative where the contrast faded
+        kernels = _kernels()
+        if kernels is not None and min(shape) >= 2:
+            # the same float32 operations, fused into three sweeps (kernels.py)
+            d, e = kernels.contrast_pair(
+                before,
+                after,
+                upsample_columns(grid_b, shape[1], _BLOCK),
+                upsample_columns(grid_a, shape[1], _BLOCK),
+                *_resampling(shape[0], _BLOCK),
+            )
+            diff, which = kernels.box_means_pair(d, e)
+            del d, e
+            sigma = max(robust_sigma(diff), 0.5)
+            strength = kernels.signed_strength(diff, which, 1.0 / (self.k_sigma * sigma))
+        else:
+            strength = self._change_numpy(before, after, grid_b, grid_a)
         cloud = self._cloud(grid_b, grid_a)
         if cloud is not None:
             h, w = shape
@@ -135,6 +152,23 @@ class ClassicalDetector(Detector):
             else:
                 full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)
                 strength[full[:h, :w]] = 0
+        return strength
+
+    def _change_numpy(
+        self, before: np.ndarray, after: np.ndarray, grid_b: np.ndarray, grid_a: np.ndarray
+    ) -> np.ndarray:
+        """The change map before cloud masking, in numpy (the kernels' reference)."""
+        shape = before.shape
+        hb = np.subtract(before, upsample(grid_b, shape, _BLOCK))
+        ha = np.subtract(after, upsample(grid_a, shape, _BLOCK))
+        diff = box_mean(ha - hb, 3)
+        sigma = max(robust_sigma(diff), 0.5)
+        np.abs(ha, out=ha)
+        np.abs(hb, out=hb)
+        which = box_mean(np.subtract(ha, hb, out=ha), 5)
+        strength = np.abs(diff, out=diff)
+        strength *= np.float32(1.0 / (self.k_sigma * sigma))
+        np.copysign(strength, which, out=strength)  # negative where the contrast faded
         return strength
 
 
@@ -298,6 +332,17 @@ def vectorise(
     The map is labelled once; each kept component is then measured, outlined or traced only
     within its bounding window.
     """
+    kernels = _kernels()
+    if kernels is not None:
+        return _vectorise_kernels(
+            kernels,
+            strength,
+            gsd_m=gsd_m,
+            min_area_m2=min_area_m2,
+            max_structure_m=max_structure_m,
+            min_line_m=min_line_m,
+            elongation=elongation,
+        )
     ndimage = _ndimage()
     magnitude = np.abs(strength)
     weak = magnitude >= 0.5
@@ -316,6 +361,13 @@ def vectorise(
     if len(kept) == 0:
         return []
     slices = ndimage.find_objects(labels, max_label=int(kept[-1]))
+    params = {
+        "gsd_m": gsd_m,
+        "min_area_m2": min_area_m2,
+        "max_structure_m": max_structure_m,
+        "min_line_m": min_line_m,
+        "elongation": elongation,
+    }
     out: list[dict[str, Any]] = []
     for label in kept:
         sl = slices[label - 1]
@@ -325,48 +377,95 @@ def vectorise(
         values = window[component]
         sign = 1 if values.sum() >= 0 else -1
         peak = float(np.abs(values).max())
-        score = float(1 - np.exp(-peak / 3))
         major, minor = _spread(rows, cols)
-        length_px = 4 * major
-        width_px = 4 * minor
-        y0, x0 = sl[0].start, sl[1].start
-        length_m = length_px * gsd_m
-        # long and thin, or too big for a structure (lines joined at a crossing): trace lines
-        if length_m >= min_line_m and (
-            length_px >= elongation * width_px or length_m > max_structure_m
-        ):
-            lines = [
-                line for line in skeleton_lines(component) if line.length * gsd_m >= min_line_m / 2
-            ]
-            if not lines:
-                continue
-            offset = np.array([x0, y0], float)
-            moved = shapely.transform(
-                np.array(lines, dtype=object), functools.partial(np.add, offset)
-            )
-            for line in moved:
-                out.append(
-                    {
-                        "kind": "new_linear" if sign > 0 else "removed_linear",
-                        "geometry": line,
-                        "score": score,
-                        "area_m2": float(areas[label] * px_area),
-                        "length_m": float(line.length * gsd_m),
-                    }
-                )
-        else:
-            # the outline is the component's strong part, without the faint high-pass halo
-            core = component & (np.abs(window) >= max(1.0, 0.4 * peak))
-            core_px = int(np.count_nonzero(core))
-            if core_px < min_px:
-                continue
+        _candidate(
+            out, strength, component, sl, sign, peak, major, minor, int(areas[label]), **params
+        )
+    return out
+
+
+def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> list[dict[str, Any]]:
+    """:func:`vectorise` with labelling and component statistics in one compiled sweep."""
+    labels, stats = kernels.label_components(strength)
+    if len(stats) == 0:
+        return []
+    px_area = params["gsd_m"] ** 2
+    min_px = max(1, int(params["min_area_m2"] / px_area))
+    kept = np.flatnonzero((stats[:, kernels.STRONG] > 0) & (stats[:, kernels.AREA] >= min_px))
+    out: list[dict[str, Any]] = []
+    for index in kept:
+        row = stats[index]
+        top, left, bottom, right = (int(v) for v in row[kernels.TOP : kernels.RIGHT + 1])
+        sl = (slice(top, bottom), slice(left, right))
+        component = labels[sl] == index + 1
+        major, minor = kernels.spread(row)
+        sign = 1 if row[kernels.SUM] >= 0 else -1
+        peak = float(np.float32(row[kernels.PEAK]))
+        _candidate(
+            out, strength, component, sl, sign, peak, major, minor, int(row[kernels.AREA]), **params
+        )
+    return out
+
+
+def _candidate(
+    out: list[dict[str, Any]],
+    strength: np.ndarray,
+    component: np.ndarray,
+    sl: tuple[slice, slice],
+    sign: int,
+    peak: float,
+    major: float,
+    minor: float,
+    area_px: int,
+    *,
+    gsd_m: float,
+    min_area_m2: float,
+    max_structure_m: float,
+    min_line_m: float,
+    elongation: float,
+) -> None:
+    """Append the candidates of one component (a structure, or the lines traced along it)."""
+    px_area = gsd_m * gsd_m
+    min_px = max(1, int(min_area_m2 / px_area))
+    window = strength[sl]
+    score = float(1 - np.exp(-peak / 3))
+    length_px = 4 * major
+    width_px = 4 * minor
+    y0, x0 = sl[0].start, sl[1].start
+    length_m = length_px * gsd_m
+    # long and thin, or too big for a structure (lines joined at a crossing): trace lines
+    if length_m >= min_line_m and (
+        length_px >= elongation * width_px or length_m > max_structure_m
+    ):
+        lines = [
+            line for line in skeleton_lines(component) if line.length * gsd_m >= min_line_m / 2
+        ]
+        if not lines:
+            return
+        offset = np.array([x0, y0], float)
+        moved = shapely.transform(np.array(lines, dtype=object), functools.partial(np.add, offset))
+        for line in moved:
             out.append(
                 {
-                    "kind": "new_structure" if sign > 0 else "removed_structure",
-                    "geometry": _polygon(core, x0, y0),
+                    "kind": "new_linear" if sign > 0 else "removed_linear",
+                    "geometry": line,
                     "score": score,
-                    "area_m2": float(core_px * px_area),
-                    "length_m": float(length_px * gsd_m),
+                    "area_m2": float(area_px * px_area),
+                    "length_m": float(line.length * gsd_m),
                 }
             )
-    return out
+    else:
+        # the outline is the component's strong part, without the faint high-pass halo
+        core = component & (np.abs(window) >= max(1.0, 0.4 * peak))
+        core_px = int(np.count_nonzero(core))
+        if core_px < min_px:
+            return
+        out.append(
+            {
+                "kind": "new_structure" if sign > 0 else "removed_structure",
+                "geometry": _polygon(core, x0, y0),
+                "score": score,
+                "area_m2": float(core_px * px_area),
+                "length_m": float(length_px * gsd_m),
+            }
+        )

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import shapely
 
@@ -34,6 +36,36 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return filled[background]
 
 
+def _segments(skeleton: np.ndarray) -> np.ndarray | None:
+    """Segments between linked skeleton pixels (numpy; the kernels' reference), or None."""
+    rows, cols = np.nonzero(skeleton)
+    if len(rows) < 2:
+        return None
+    padded = np.pad(skeleton, 1)
+    starts, ends = [], []
+    for dr, dc in _LINKS:
+        linked = padded[rows + 1 + dr, cols + 1 + dc]
+        # diagonal links only where no 4-connected path exists, to avoid little triangles
+        if dr and dc:
+            linked &= ~(padded[rows + 1 + dr, cols + 1] | padded[rows + 1, cols + 1 + dc])
+        starts.append(np.column_stack([cols[linked], rows[linked]]))
+        ends.append(np.column_stack([cols[linked] + dc, rows[linked] + dr]))
+    a = np.concatenate(starts).astype(float) + 0.5
+    b = np.concatenate(ends).astype(float) + 0.5
+    if len(a) == 0:
+        return None
+    return shapely.linestrings(np.stack([a, b], axis=1))
+
+
+def _kernels() -> Any:
+    """The compiled kernels module, or None (numba missing, or ``FENCELINE_NUMBA=0``)."""
+    try:
+        from fenceline.imagery import kernels
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return kernels if kernels.enabled() else None
+
+
 def skeleton_lines(
     mask: np.ndarray, simplify_px: float = 1.0, spur_px: float = 8.0
 ) -> list[shapely.LineString]:
@@ -47,24 +79,17 @@ def skeleton_lines(
         from skimage.morphology import skeletonize
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("scikit-image", "imagery") from None
-    skeleton = skeletonize(_fill_holes(np.asarray(mask, bool)))
-    rows, cols = np.nonzero(skeleton)
-    if len(rows) < 2:
-        return []
-    padded = np.pad(skeleton, 1)
-    starts, ends = [], []
-    for dr, dc in _LINKS:
-        linked = padded[rows + 1 + dr, cols + 1 + dc]
-        # diagonal links only where no 4-connected path exists, to avoid little triangles
-        if dr and dc:
-            linked &= ~(padded[rows + 1 + dr, cols + 1] | padded[rows + 1, cols + 1 + dc])
-        starts.append(np.column_stack([cols[linked], rows[linked]]))
-        ends.append(np.column_stack([cols[linked] + dc, rows[linked] + dr]))
-    a = np.concatenate(starts).astype(float) + 0.5
-    b = np.concatenate(ends).astype(float) + 0.5
-    if len(a) == 0:
-        return []
-    segments = shapely.linestrings(np.stack([a, b], axis=1))
+    kernels = _kernels()
+    if kernels is not None:
+        skeleton = skeletonize(kernels.fill_holes(mask))
+        segments_xy = kernels.skeleton_segments(skeleton)
+        if len(segments_xy) == 0:
+            return []
+        segments = shapely.linestrings(segments_xy.reshape(-1, 2, 2))
+    else:
+        segments = _segments(skeletonize(_fill_holes(np.asarray(mask, bool))))
+        if segments is None:
+            return []
     parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segments)))
     for _round in range(3):
         if len(parts) < 2:

@@ -41,7 +41,13 @@ from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.catalog import get_image
 from fenceline.imagery.cog import rasterio_env
 from fenceline.imagery.coregister import apply_subpixel_shift, median_shift
-from fenceline.imagery.detect import ClassicalDetector, Detector, detector_from_spec, vectorise
+from fenceline.imagery.detect import (
+    ClassicalDetector,
+    Detector,
+    _kernels,
+    detector_from_spec,
+    vectorise,
+)
 from fenceline.imagery.radiometry import estimate_gain
 from fenceline.imagery.scheduler import map_unordered
 from fenceline.imagery.tiles import Tile, tile_grid
@@ -209,7 +215,11 @@ def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResul
             good = ~(nodata | outside)
             before[nodata] = np.median(before[good])
             after[nodata] = np.median(after[good])
-    after = apply_subpixel_shift(after, *job.subpixel) * job.gain
+    kernels = _kernels()
+    if kernels is not None and after.size:
+        after = kernels.shift_and_gain(after, *job.subpixel, job.gain)
+    else:
+        after = apply_subpixel_shift(after, *job.subpixel) * job.gain
     detector = detector_from_spec(job.detector)
     strength = detector.change(before, after)
     if nodata is not None:

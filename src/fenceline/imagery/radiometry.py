@@ -26,6 +26,7 @@ __all__ = [
     "robust_background",
     "robust_sigma",
     "upsample",
+    "upsample_columns",
 ]
 
 #: side of the box whose mean is the local background (pixels)
@@ -122,25 +123,35 @@ def upsample(grid: np.ndarray, shape: tuple[int, int], block: int = 8) -> np.nda
     >>> upsample(np.array([[0, 8]], np.float32), (1, 16))[0, [0, 4, 8, 12]].tolist()
     [0.0, 0.5, 4.5, 8.0]
     """
-    grid = np.asarray(grid, np.float32)
     low_r, frac_r = _resampling(shape[0], block)
-    low_c, frac_c = _resampling(shape[1], block)
-
-    def steps(values: np.ndarray, axis: int) -> np.ndarray:
-        # difference to the next block along the axis (0 after the last)
-        out = np.zeros_like(values)
-        if axis == 0:
-            out[:-1] = values[1:] - values[:-1]
-        else:
-            out[:, :-1] = values[:, 1:] - values[:, :-1]
-        return out
-
-    columns = grid[:, low_c] + steps(grid, 1)[:, low_c] * frac_c
+    columns = upsample_columns(grid, shape[1], block)
     out = columns[low_r]
-    step = steps(columns, 0)[low_r]
+    step = _steps(columns, 0)[low_r]
     step *= frac_r[:, None]
     out += step
     return out
+
+
+def _steps(values: np.ndarray, axis: int) -> np.ndarray:
+    """Difference to the next block along the axis (0 after the last)."""
+    out = np.zeros_like(values)
+    if axis == 0:
+        out[:-1] = values[1:] - values[:-1]
+    else:
+        out[:, :-1] = values[:, 1:] - values[:, :-1]
+    return out
+
+
+def upsample_columns(grid: np.ndarray, width: int, block: int = 8) -> np.ndarray:
+    """The first step of :func:`upsample`: each grid row resampled to ``width`` pixels.
+
+    >>> import numpy as np
+    >>> upsample_columns(np.array([[0, 8]], np.float32), 16)[0, [0, 4, 8, 12]].tolist()
+    [0.0, 0.5, 4.5, 8.0]
+    """
+    grid = np.asarray(grid, np.float32)
+    low_c, frac_c = _resampling(width, block)
+    return grid[:, low_c] + _steps(grid, 1)[:, low_c] * frac_c
 
 
 def box_mean(image: np.ndarray, size: int) -> np.ndarray:

@@ -1,0 +1,489 @@
+"""Compiled (numba) kernels for the hot loops of detection, with the numpy code as reference.
+
+Each kernel computes what a numpy path in :mod:`~fenceline.imagery.detect`,
+:mod:`~fenceline.imagery.radiometry` or :mod:`~fenceline.imagery.coregister` computes, in one
+or two sweeps over a tile instead of many whole-array passes; ``tests/imagery/
+test_fast_paths.py`` checks each against its reference. The float32 operations are done in
+the same order as numpy does them, so the change map is the same to the last bit except in
+the two columns at each tile edge (where numpy's reduction adds five terms in another order).
+
+numba is part of the ``imagery`` extra. Without it (or with ``FENCELINE_NUMBA=0``),
+:func:`enabled` is False and detection runs the numpy code. Compiled kernels are cached on
+disk (numba's ``cache=True``: next to this file, or, where that is not writable, under the
+user's cache directory; ``NUMBA_CACHE_DIR`` overrides both), so a worker process loads them
+instead of compiling them again.
+
+>>> import numpy as np
+>>> labels, stats = label_components(np.array([[0, 2, 0, 0], [0, 0, 0, 0.7]], np.float32))
+>>> labels.tolist(), stats[:, AREA].tolist(), stats[:, STRONG].tolist()
+([[0, 1, 0, 0], [0, 0, 0, 2]], [1.0, 1.0], [1.0, 0.0])
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numba
+import numpy as np
+
+__all__ = [
+    "AREA",
+    "BOTTOM",
+    "LEFT",
+    "PEAK",
+    "RIGHT",
+    "STATS",
+    "STRONG",
+    "SUM",
+    "TOP",
+    "box_means_pair",
+    "contrast_pair",
+    "enabled",
+    "fill_holes",
+    "label_components",
+    "shift_and_gain",
+    "signed_strength",
+    "skeleton_segments",
+    "spread",
+    "warm_up",
+]
+
+#: columns of :func:`label_components`' statistics: pixels, any pixel ``>= 1`` (0/1), sum of
+#: the signed values, largest magnitude, bounding box (top, left, bottom, right: exclusive
+#: ends), then sums of row, col, row², col², row·col (exact integers)
+AREA, STRONG, SUM, PEAK, TOP, LEFT, BOTTOM, RIGHT = range(8)
+STATS = 13
+
+
+def enabled() -> bool:
+    """Whether detection uses these kernels (``FENCELINE_NUMBA=0`` turns them off; the
+    numpy code then runs).
+
+    >>> isinstance(enabled(), bool)
+    True
+    """
+    return os.environ.get("FENCELINE_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+# ---------------------------------------------------------------------------------------
+# change map
+
+
+@_jit
+def _shift_and_gain(image, dy, dx, gain, out):  # pragma: no cover - compiled
+    h, w = image.shape
+    fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
+    row = np.empty(w, np.float32)
+    nxt = np.empty(w, np.float32)
+    for c in range(w):
+        nxt[c] = image[0, c]
+    if dx != 0:
+        for c in range(w - 1):
+            nxt[c] = image[0, c] + (image[0, c + 1] - image[0, c]) * fx
+    for r in range(h):
+        row, nxt = nxt, row
+        if r + 1 < h:
+            for c in range(w):
+                nxt[c] = image[r + 1, c]
+            if dx != 0:
+                for c in range(w - 1):
+                    nxt[c] = image[r + 1, c] + (image[r + 1, c + 1] - image[r + 1, c]) * fx
+            if dy != 0:
+                for c in range(w):
+                    out[r, c] = (row[c] + (nxt[c] - row[c]) * fy) * g
+            else:
+                for c in range(w):
+                    out[r, c] = row[c] * g
+        else:
+            for c in range(w):
+                out[r, c] = row[c] * g
+
+
+def shift_and_gain(image: np.ndarray, dy: float, dx: float, gain: float) -> np.ndarray:
+    """``apply_subpixel_shift(image, dy, dx) * gain`` in one sweep (float32).
+
+    >>> import numpy as np
+    >>> ramp = np.tile(np.arange(5, dtype=np.float32), (3, 1))
+    >>> shift_and_gain(ramp, 0.0, 0.25, 2.0)[0].tolist()
+    [0.5, 2.5, 4.5, 6.5, 8.0]
+    """
+    data = np.ascontiguousarray(image, np.float32)
+    if not (abs(dy) < 1e-3 and abs(dx) < 1e-3) and not (0 <= dy < 1 and 0 <= dx < 1):
+        raise ValueError("sub-pixel shifts must be in [0, 1)")
+    if abs(dy) < 1e-3 and abs(dx) < 1e-3:
+        dy = dx = 0.0
+    out = np.empty_like(data)
+    if data.size:
+        _shift_and_gain(data, float(dy), float(dx), float(gain), out)
+    return out
+
+
+@_jit
+def _contrast_pair(before, after, cols_b, cols_a, low_r, frac_r, d, e):  # pragma: no cover
+    h, w = before.shape
+    last = cols_b.shape[0] - 1
+    for r in range(h):
+        lr = low_r[r]
+        fr = frac_r[r]
+        for c in range(w):
+            gb = cols_b[lr, c]
+            ga = cols_a[lr, c]
+            if lr < last:
+                gb = gb + (cols_b[lr + 1, c] - gb) * fr
+                ga = ga + (cols_a[lr + 1, c] - ga) * fr
+            hb = before[r, c] - gb
+            ha = after[r, c] - ga
+            d[r, c] = ha - hb
+            e[r, c] = abs(ha) - abs(hb)
+
+
+def contrast_pair(
+    before: np.ndarray,
+    after: np.ndarray,
+    columns_before: np.ndarray,
+    columns_after: np.ndarray,
+    low_r: np.ndarray,
+    frac_r: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """High-passed difference ``ha - hb`` and change of contrast ``|ha| - |hb|`` in one sweep,
+    ``h = image - background``, each background resampled row by row from its grid already
+    resampled along columns (:func:`~fenceline.imagery.radiometry.upsample`'s two steps).
+
+    >>> import numpy as np
+    >>> from fenceline.imagery.radiometry import upsample_columns, _resampling
+    >>> grid = np.zeros((2, 2), np.float32)
+    >>> cols = upsample_columns(grid, 16, 8)
+    >>> d, e = contrast_pair(np.ones((16, 16), np.float32), np.full((16, 16), 3, np.float32),
+    ...                      cols, cols, *_resampling(16, 8))
+    >>> float(d[5, 5]), float(e[5, 5])
+    (2.0, 2.0)
+    """
+    d = np.empty(before.shape, np.float32)
+    e = np.empty(before.shape, np.float32)
+    if before.size:
+        _contrast_pair(
+            np.ascontiguousarray(before, np.float32),
+            np.ascontiguousarray(after, np.float32),
+            np.ascontiguousarray(columns_before, np.float32),
+            np.ascontiguousarray(columns_after, np.float32),
+            low_r,
+            frac_r,
+            d,
+            e,
+        )
+    return d, e
+
+
+@_jit
+def _mirror(i, n):  # pragma: no cover - compiled
+    if i < 0:
+        return -i - 1
+    if i >= n:
+        return 2 * n - 1 - i
+    return i
+
+
+@_jit
+def _box_rows(x, half, scale, out, tmp):  # pragma: no cover - compiled
+    h, w = x.shape
+    for r in range(h):
+        r0 = _mirror(r - half, h)
+        for c in range(w):
+            tmp[c] = x[r0, c]
+        for k in range(1 - half, half + 1):
+            rk = _mirror(r + k, h)
+            for c in range(w):
+                tmp[c] += x[rk, c]
+        for c in range(half, w - half):
+            s = tmp[c - half]
+            for k in range(1 - half, half + 1):
+                s += tmp[c + k]
+            out[r, c] = s * scale
+        c = 0
+        while c < w:  # the edge columns (mirrored neighbours)
+            if c == half and w - half > half:
+                c = w - half
+                continue
+            s = tmp[_mirror(c - half, w)]
+            for k in range(1 - half, half + 1):
+                s += tmp[_mirror(c + k, w)]
+            out[r, c] = s * scale
+            c += 1
+
+
+@_jit
+def _box_pair(d, e, out_d, out_e):  # pragma: no cover - compiled
+    tmp = np.empty(d.shape[1], np.float32)
+    _box_rows(d, 1, np.float32(1.0 / 9), out_d, tmp)
+    _box_rows(e, 2, np.float32(1.0 / 25), out_e, tmp)
+
+
+def box_means_pair(d: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``box_mean(d, 3)`` and ``box_mean(e, 5)`` (edges mirrored), each in one sweep of rows
+    (column sums into a row buffer, then row sums); arrays at least 2 px on each side.
+
+    >>> import numpy as np
+    >>> ones = np.ones((4, 6), np.float32)
+    >>> [float(m.max()) for m in box_means_pair(ones, ones)]
+    [1.0, 1.0]
+    """
+    out_d = np.empty(d.shape, np.float32)
+    out_e = np.empty(e.shape, np.float32)
+    if min(d.shape) < 2:
+        raise ValueError("box_means_pair needs at least 2 x 2 px")
+    _box_pair(np.ascontiguousarray(d), np.ascontiguousarray(e), out_d, out_e)
+    return out_d, out_e
+
+
+@_jit
+def _signed_strength(diff, which, scale):  # pragma: no cover - compiled
+    h, w = diff.shape
+    for r in range(h):
+        for c in range(w):
+            diff[r, c] = np.float32(np.copysign(abs(diff[r, c]) * scale, which[r, c]))
+
+
+def signed_strength(diff: np.ndarray, which: np.ndarray, scale: float) -> np.ndarray:
+    """``copysign(|diff| * scale, which)`` (float32), written into ``diff``.
+
+    >>> import numpy as np
+    >>> d = np.array([[2, -2]], np.float32)
+    >>> signed_strength(d, np.array([[-1, 1]], np.float32), 0.5).tolist()
+    [[-1.0, 1.0]]
+    """
+    _signed_strength(diff, which, np.float32(scale))
+    return diff
+
+
+@_jit
+def _find(parent, i):  # pragma: no cover - compiled
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        following = parent[i]
+        parent[i] = root
+        i = following
+    return root
+
+
+@_jit
+def _label(strength, low, high):  # pragma: no cover - compiled
+    h, w = strength.shape
+    labels = np.zeros((h, w), np.int32)
+    parent = np.empty(1024, np.int32)
+    parent[0] = 0
+    n = 0
+    for r in range(h):
+        for c in range(w):
+            if abs(strength[r, c]) < low:
+                continue
+            best = 0
+            # neighbours already scanned: up-left, up, up-right, left
+            for dr, dc in ((-1, -1), (-1, 0), (-1, 1), (0, -1)):
+                rr, cc = r + dr, c + dc
+                if rr < 0 or cc < 0 or cc >= w:
+                    continue
+                other = labels[rr, cc]
+                if other == 0:
+                    continue
+                other = _find(parent, other)
+                if best == 0:
+                    best = other
+                elif other != best:
+                    if other < best:
+                        parent[best] = other
+                        best = other
+                    else:
+                        parent[other] = best
+            if best == 0:
+                n += 1
+                if n >= parent.size:
+                    grown = np.empty(parent.size * 2, np.int32)
+                    grown[: parent.size] = parent
+                    parent = grown
+                parent[n] = n
+                best = n
+            labels[r, c] = best
+    # final labels in the order of each component's first pixel (as SciPy numbers them)
+    final = np.zeros(n + 1, np.int32)
+    count = 0
+    for i in range(1, n + 1):
+        root = _find(parent, i)
+        if root == i:
+            count += 1
+            final[i] = count
+        else:
+            final[i] = final[root]
+    stats = np.zeros((count, STATS), np.float64)
+    for k in range(count):
+        stats[k, TOP] = h
+        stats[k, LEFT] = w
+    sums = np.zeros((count, 5), np.int64)
+    for r in range(h):
+        for c in range(w):
+            k = labels[r, c]
+            if k == 0:
+                continue
+            k = final[k]
+            labels[r, c] = k
+            k -= 1
+            value = strength[r, c]
+            magnitude = abs(value)
+            stats[k, AREA] += 1
+            if magnitude >= high:
+                stats[k, STRONG] = 1
+            stats[k, SUM] += value
+            if magnitude > stats[k, PEAK]:
+                stats[k, PEAK] = magnitude
+            stats[k, TOP] = min(stats[k, TOP], r)
+            stats[k, LEFT] = min(stats[k, LEFT], c)
+            stats[k, BOTTOM] = max(stats[k, BOTTOM], r + 1)
+            stats[k, RIGHT] = max(stats[k, RIGHT], c + 1)
+            sums[k, 0] += r
+            sums[k, 1] += c
+            sums[k, 2] += r * r
+            sums[k, 3] += c * c
+            sums[k, 4] += r * c
+    for k in range(count):
+        for j in range(5):
+            stats[k, 8 + j] = sums[k, j]
+    return labels, stats
+
+
+def label_components(
+    strength: np.ndarray, low: float = 0.5, high: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """8-connected components of ``|strength| >= low`` and their statistics, in one sweep.
+
+    Returns the labels (int32, 0 outside, numbered as :func:`scipy.ndimage.label` numbers
+    them) and one row of :data:`STATS` statistics per component (label ``k`` in row ``k - 1``).
+    """
+    return _label(np.ascontiguousarray(strength, np.float32), np.float32(low), np.float32(high))
+
+
+def spread(stats: np.ndarray) -> tuple[float, float]:
+    """Standard deviations along a component's major and minor axes, from its exact sums
+    (what ``detect._spread`` computes from its pixels).
+
+    >>> import numpy as np
+    >>> _, stats = label_components(np.ones((1, 9), np.float32))
+    >>> [round(v, 3) for v in spread(stats[0])]
+    [2.739, 0.001]
+    """
+    n = float(stats[AREA])
+    if n <= 2:
+        return 1.0, 1.0
+    sr, sc, srr, scc, src = (float(v) for v in stats[8:13])
+    a = (srr - sr * sr / n) / (n - 1)
+    d = (scc - sc * sc / n) / (n - 1)
+    b = (src - sr * sc / n) / (n - 1)
+    mid = (a + d) / 2
+    radius = math.sqrt(max(0.0, ((a - d) / 2) ** 2 + b * b))
+    return math.sqrt(max(mid + radius, 1e-6)), math.sqrt(max(mid - radius, 1e-6))
+
+
+def warm_up() -> float:
+    """Compile (or load from the cache) every kernel on a small input; returns the seconds
+    it took (the one-off cost of a process, which benchmarks report apart).
+
+    >>> warm_up() >= 0
+    True
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    image = rng.normal(0, 1, (24, 24)).astype(np.float32)
+    shift_and_gain(image, 0.5, 0.5, 1.0)
+    cols = np.zeros((3, 24), np.float32)
+    low = np.zeros(24, np.intp)
+    frac = np.zeros(24, np.float32)
+    d, e = contrast_pair(image, image, cols, cols, low, frac)
+    diff, which = box_means_pair(d, e)
+    signed_strength(diff, which, 1.0)
+    label_components(image)
+    skeleton_segments(fill_holes(image > 0))
+    return time.perf_counter() - start
+
+
+@_jit
+def _fill_holes(mask):  # pragma: no cover - compiled
+    h, w = mask.shape
+    outside = np.zeros((h, w), np.bool_)
+    stack = np.empty(h * w, np.int64)
+    n = 0
+    for r in range(h):
+        for c in range(w):
+            if (r == 0 or c == 0 or r == h - 1 or c == w - 1) and not mask[r, c]:
+                outside[r, c] = True
+                stack[n] = r * w + c
+                n += 1
+    while n:
+        n -= 1
+        r, c = divmod(stack[n], w)
+        for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < h and 0 <= cc < w and not mask[rr, cc] and not outside[rr, cc]:
+                outside[rr, cc] = True
+                stack[n] = rr * w + cc
+                n += 1
+    return ~outside
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """SciPy's ``binary_fill_holes`` (4-connected background) by one flood from the edges.
+
+    >>> import numpy as np
+    >>> ring = np.ones((3, 3), bool)
+    >>> ring[1, 1] = False
+    >>> bool(fill_holes(ring).all())
+    True
+    """
+    mask = np.ascontiguousarray(mask, np.bool_)
+    if mask.size == 0:
+        return mask.copy()
+    return _fill_holes(mask)
+
+
+@_jit
+def _skeleton_segments(skeleton):  # pragma: no cover - compiled
+    h, w = skeleton.shape
+    count = 0
+    for r in range(h):
+        for c in range(w):
+            if skeleton[r, c]:
+                count += 1
+    out = np.empty((4 * count, 4), np.float64)
+    n = 0
+    # grouped by link direction, pixels in row-major order within each (as linear.py does)
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        for r in range(h):
+            for c in range(w):
+                if not skeleton[r, c]:
+                    continue
+                rr, cc = r + dr, c + dc
+                if rr >= h or cc < 0 or cc >= w or not skeleton[rr, cc]:
+                    continue
+                if dr and dc and (skeleton[rr, c] or skeleton[r, cc]):
+                    continue  # a 4-connected path exists: no diagonal (no little triangles)
+                out[n, 0] = c + 0.5
+                out[n, 1] = r + 0.5
+                out[n, 2] = cc + 0.5
+                out[n, 3] = rr + 0.5
+                n += 1
+    return out[:n]
+
+
+def skeleton_segments(skeleton: np.ndarray) -> np.ndarray:
+    """Segments ``(x0, y0, x1, y1)`` between linked skeleton pixels (pixel centres): right,
+    down, and diagonal where no 4-connected path joins the two pixels.
+
+    >>> import numpy as np
+    >>> skeleton_segments(np.eye(2, dtype=bool)).tolist()
+    [[0.5, 0.5, 1.5, 1.5]]
+    """
+    return _skeleton_segments(np.ascontiguousarray(skeleton, np.bool_))
