@@ -13,7 +13,9 @@ Prints, for the same image pair in the same run:
   the dense default one (about 100 new posts per km², a fence and a strip across the scene);
 - peak resident memory of a detection run in a fresh process, for a scene and one with 4
   times the pixels (target: flat);
-- wall time with a Dask LocalCluster of 2 worker processes against 1.
+- wall time with a Dask LocalCluster of 2 worker processes against 1;
+- the one-off cost of the numba kernels (compiling them with an empty cache; loading them
+  from the cache in each process), excluded from the rates: they are warmed up first.
 
     PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3] [--no-memory]
         [--no-dask]
@@ -39,6 +41,11 @@ from fenceline.imagery.pipeline import TileJob, _read, detect_changes, plan
 from fenceline.imagery.scheduler import default_workers, map_unordered, shutdown_pool
 from fenceline.imagery.synthetic import make_pair
 
+try:
+    from fenceline.imagery import kernels
+except ImportError:  # numba not installed: the numpy paths run
+    kernels = None  # type: ignore[assignment]
+
 
 def fresh_project(tmp: Path, pair, name: str) -> fenceline.Project:
     path = tmp / f"{name}.gpkg"
@@ -48,6 +55,29 @@ def fresh_project(tmp: Path, pair, name: str) -> fenceline.Project:
     add_image(project.store, pair.before, acquired=pair.before_date, image_id="before")
     add_image(project.store, pair.after, acquired=pair.after_date, image_id="after")
     return project
+
+
+def warm_worker(_: int) -> float:
+    """Load the compiled kernels in a pool worker before anything is timed."""
+    return kernels.warm_up() if kernels is not None else 0.0
+
+
+def compile_report(tmp: Path) -> str:
+    """The one-off cost of the numba kernels: compiling them in a fresh process with an empty
+    cache, then loading them from the cache in this process (both excluded from the rates)."""
+    if kernels is None or not kernels.enabled():
+        return "numba kernels: not used (numpy paths)"
+    code = "from fenceline.imagery import kernels; print(kernels.warm_up())"
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    cold = float(out.stdout.split()[-1])
+    cached = kernels.warm_up()
+    return (
+        f"numba kernels: compile {cold:.2f} s (empty cache, once per installation), "
+        f"load from cache {cached:.2f} s (once per process); excluded from the rates below"
+    )
 
 
 def read_tile(job: TileJob) -> int:
@@ -154,6 +184,8 @@ def child(size: int, tmp: str) -> None:
         nuisance="all",
     )
     project = fresh_project(Path(tmp), pair, f"mem{size}")
+    if kernels is not None:
+        kernels.warm_up()  # numba and the compiled kernels: a fixed cost, in the baseline
     baseline = peak_rss_mb()
     detect_changes(project.store, "before", "after", workers=1)
     print(json.dumps({"size": size, "baseline_mb": baseline, "peak_mb": peak_rss_mb()}))
@@ -194,13 +226,14 @@ def main() -> None:
             f"SYNTHETIC scenes {size}x{size} px at 0.5 m ({mp:.1f} MP per date), tiles 1024 px, "
             f"{os.cpu_count()} CPUs, default local pool {workers} processes"
         )
+        print(compile_report(tmp))
         start = time.perf_counter()
-        for _ in map_unordered(abs, range(2 * workers), workers=workers):
+        for _ in map_unordered(warm_worker, range(2 * workers), workers=workers):
             pass
         if workers > 1:
             print(
-                f"local pool start-up: {time.perf_counter() - start:.2f} s (once per process; "
-                "excluded from the pool figures below)"
+                f"local pool start-up: {time.perf_counter() - start:.2f} s (once per process, "
+                "kernels loaded from the cache included; excluded from the pool figures below)"
             )
         pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
         print(

@@ -186,6 +186,29 @@ def test_change_map_kernels_match_numpy_to_the_bit(shape, seed) -> None:
     np.testing.assert_array_equal(detector.change(before, after), expected)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(2, 90), st.integers(2, 90)),
+    shift=st.sampled_from([(0.0, 0.0), (0.0004, 0.0009), (0.5, 0.0), (0.0, 0.25), (0.37, 0.62)]),
+    gain=st.floats(0.5, 2.0),
+    seed=st.integers(0, 999),
+)
+def test_fused_change_kernel_matches_numpy_to_the_bit(shape, shift, gain, seed) -> None:
+    """One sweep (shift, gain, high-pass, box means, sign) against the numpy steps."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
+    from fenceline.imagery.detect import ClassicalDetector
+
+    rng = np.random.default_rng(seed)
+    before = _image(shape, seed)
+    after = before + rng.normal(0, 3, shape).astype(np.float32)
+    after[: shape[0] // 2, shape[1] // 3 :] += 60  # a new roof, or a cloud
+    detector = ClassicalDetector()
+    aligned = apply_subpixel_shift(after, *shift) * gain
+    grids = [grid_median(block_means(x, 8)) for x in (before, aligned)]
+    expected = detector._silence_cloud(detector._change_numpy(before, aligned, *grids), *grids)
+    np.testing.assert_array_equal(detector.change_aligned(before, after, shift, gain), expected)
+
+
 @settings(max_examples=80, deadline=None)
 @given(shape=shapes, density=st.floats(0.05, 0.8), seed=st.integers(0, 999))
 def test_labelling_kernel_is_scipy_label_with_its_statistics(shape, density, seed) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 import shapely
 
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
+from fenceline.imagery.coregister import apply_subpixel_shift
 from fenceline.imagery.linear import skeleton_lines
 from fenceline.imagery.radiometry import (
     _resampling,
@@ -82,6 +83,19 @@ class Detector(abc.ABC):
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         """Signed change strength (float32, same shape); ``|value| >= 1`` is significant."""
 
+    def change_aligned(
+        self, before: np.ndarray, after: np.ndarray, subpixel: tuple[float, float], gain: float
+    ) -> np.ndarray:
+        """:meth:`change` of ``before`` and ``after`` shifted by ``subpixel`` (``0 <= dy, dx
+        < 1``, :func:`~fenceline.imagery.coregister.apply_subpixel_shift`) times ``gain``:
+        what a tile's detection runs. A detector may fuse the three (the classical one does)."""
+        kernels = _kernels()
+        if kernels is not None and after.size:
+            after = kernels.shift_and_gain(after, *subpixel, gain)
+        else:
+            after = apply_subpixel_shift(after, *subpixel) * gain
+        return self.change(before, after)
+
 
 #: block side (px) of the classical detector's background grid
 _BLOCK = 8
@@ -119,6 +133,32 @@ class ClassicalDetector(Detector):
             return None
         return ndimage.binary_dilation(cloud, iterations=2)
 
+    def change_aligned(
+        self, before: np.ndarray, after: np.ndarray, subpixel: tuple[float, float], gain: float
+    ) -> np.ndarray:
+        kernels = _kernels()
+        if kernels is None or min(before.shape) < 2:
+            return super().change_aligned(before, after, subpixel, gain)
+        # the shift, gain, high-pass, box means and sign in one sweep of rows (kernels.py);
+        # only the block grid of the after image is computed from a shifted copy
+        before = np.asarray(before, np.float32)
+        after = np.asarray(after, np.float32)
+        shape = before.shape
+        grid_b = grid_median(block_means(before, _BLOCK))
+        grid_a = grid_median(block_means(kernels.shift_and_gain(after, *subpixel, gain), _BLOCK))
+        diff, sign = kernels.fused_change(
+            before,
+            after,
+            subpixel,
+            gain,
+            upsample_columns(grid_b, shape[1], _BLOCK),
+            upsample_columns(grid_a, shape[1], _BLOCK),
+            *_resampling(shape[0], _BLOCK),
+        )
+        sigma = max(robust_sigma(diff), 0.5)
+        strength = kernels.apply_sign(diff, sign, 1.0 / (self.k_sigma * sigma))
+        return self._silence_cloud(strength, grid_b, grid_a)
+
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         before = np.asarray(before, np.float32)
         after = np.asarray(after, np.float32)
@@ -142,6 +182,13 @@ class ClassicalDetector(Detector):
             strength = kernels.signed_strength(diff, which, 1.0 / (self.k_sigma * sigma))
         else:
             strength = self._change_numpy(before, after, grid_b, grid_a)
+        return self._silence_cloud(strength, grid_b, grid_a)
+
+    def _silence_cloud(
+        self, strength: np.ndarray, grid_b: np.ndarray, grid_a: np.ndarray
+    ) -> np.ndarray:
+        """No change where the after image's background brightened as cloud and haze do."""
+        shape = strength.shape
         cloud = self._cloud(grid_b, grid_a)
         if cloud is not None:
             h, w = shape

@@ -38,10 +38,12 @@ __all__ = [
     "STRONG",
     "SUM",
     "TOP",
+    "apply_sign",
     "box_means_pair",
     "contrast_pair",
     "enabled",
     "fill_holes",
+    "fused_change",
     "label_components",
     "shift_and_gain",
     "signed_strength",
@@ -199,11 +201,19 @@ def _box_rows(x, half, scale, out, tmp):  # pragma: no cover - compiled
             rk = _mirror(r + k, h)
             for c in range(w):
                 tmp[c] += x[rk, c]
-        for c in range(half, w - half):
-            s = tmp[c - half]
-            for k in range(1 - half, half + 1):
-                s += tmp[c + k]
-            out[r, c] = s * scale
+        # the inner columns, unrolled for the two sizes used (the same order of additions)
+        if half == 1:
+            for c in range(1, w - 1):
+                out[r, c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * scale
+        elif half == 2:
+            for c in range(2, w - 2):
+                out[r, c] = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * scale
+        else:
+            for c in range(half, w - half):
+                s = tmp[c - half]
+                for k in range(1 - half, half + 1):
+                    s += tmp[c + k]
+                out[r, c] = s * scale
         c = 0
         while c < w:  # the edge columns (mirrored neighbours)
             if c == half and w - half > half:
@@ -405,6 +415,8 @@ def warm_up() -> float:
     d, e = contrast_pair(image, image, cols, cols, low, frac)
     diff, which = box_means_pair(d, e)
     signed_strength(diff, which, 1.0)
+    diff, sign = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
+    apply_sign(diff, sign, 1.0)
     label_components(image)
     skeleton_segments(fill_holes(image > 0))
     return time.perf_counter() - start
@@ -487,3 +499,153 @@ def skeleton_segments(skeleton: np.ndarray) -> np.ndarray:
     [[0.5, 0.5, 1.5, 1.5]]
     """
     return _skeleton_segments(np.ascontiguousarray(skeleton, np.bool_))
+
+
+@_jit
+def _after_row(after, r, fx, shifted_x, out):  # pragma: no cover - compiled
+    """Row ``r`` of the after image shifted along x (when ``shifted_x``), into ``out``."""
+    w = after.shape[1]
+    for c in range(w):
+        out[c] = after[r, c]
+    if shifted_x:
+        for c in range(w - 1):
+            out[c] = after[r, c] + (after[r, c + 1] - after[r, c]) * fx
+
+
+@_jit
+def _fused_change(
+    before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, sign
+):  # pragma: no cover - compiled
+    h, w = before.shape
+    fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
+    last = cols_b.shape[0] - 1
+    ring = 8  # rows of d and e kept (an output row needs its input rows -2 .. +2)
+    d = np.empty((ring, w), np.float32)
+    e = np.empty((ring, w), np.float32)
+    row = np.empty(w, np.float32)
+    nxt = np.empty(w, np.float32)
+    sa = np.empty(w, np.float32)
+    tmp = np.empty(w, np.float32)
+    third, fifth = np.float32(1.0 / 9), np.float32(1.0 / 25)
+    done = 0  # input rows computed so far
+    _after_row(after, 0, fx, dx != 0, nxt)
+    for o in range(h):
+        while done < h and done <= o + 2:
+            r = done
+            # the after image's row r: shifted along x, then along y, times the gain
+            row, nxt = nxt, row
+            if r + 1 < h:
+                _after_row(after, r + 1, fx, dx != 0, nxt)
+                if dy != 0:
+                    for c in range(w):
+                        sa[c] = (row[c] + (nxt[c] - row[c]) * fy) * g
+                else:
+                    for c in range(w):
+                        sa[c] = row[c] * g
+            else:
+                for c in range(w):
+                    sa[c] = row[c] * g
+            lr = low_r[r]
+            fr = frac_r[r]
+            k = r % ring
+            for c in range(w):
+                gb = cols_b[lr, c]
+                ga = cols_a[lr, c]
+                if lr < last:
+                    gb = gb + (cols_b[lr + 1, c] - gb) * fr
+                    ga = ga + (cols_a[lr + 1, c] - ga) * fr
+                hb = before[r, c] - gb
+                ha = sa[c] - ga
+                d[k, c] = ha - hb
+                e[k, c] = abs(ha) - abs(hb)
+            done += 1
+        # 3 x 3 mean of d, then the sign of the 5 x 5 mean of e (column sums, then row sums)
+        for half in (1, 2):
+            src = d if half == 1 else e
+            r0 = _mirror(o - half, h) % ring
+            for c in range(w):
+                tmp[c] = src[r0, c]
+            for j in range(1 - half, half + 1):
+                rj = _mirror(o + j, h) % ring
+                for c in range(w):
+                    tmp[c] += src[rj, c]
+            if half == 1:
+                for c in range(1, w - 1):
+                    diff[o, c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * third
+                for c in (0, w - 1):
+                    s = tmp[_mirror(c - 1, w)]
+                    s += tmp[c]
+                    s += tmp[_mirror(c + 1, w)]
+                    diff[o, c] = s * third
+            else:
+                for c in range(2, w - 2):
+                    s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
+                    sign[o, c] = np.signbit(s)
+                for c in range(w):
+                    if 2 <= c < w - 2:
+                        continue
+                    s = tmp[_mirror(c - 2, w)]
+                    for j in range(-1, 3):
+                        s += tmp[_mirror(c + j, w)]
+                    sign[o, c] = np.signbit(s * fifth)
+
+
+@_jit
+def _apply_sign(diff, sign, scale):  # pragma: no cover - compiled
+    h, w = diff.shape
+    for r in range(h):
+        for c in range(w):
+            value = abs(diff[r, c]) * scale
+            diff[r, c] = -value if sign[r, c] else value
+
+
+def fused_change(
+    before: np.ndarray,
+    after: np.ndarray,
+    shift: tuple[float, float],
+    gain: float,
+    columns_before: np.ndarray,
+    columns_after: np.ndarray,
+    low_r: np.ndarray,
+    frac_r: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shift_and_gain` of ``after``, :func:`contrast_pair` and :func:`box_means_pair`
+    in one sweep of rows (a few rows of the intermediate images kept, none whole): the 3 x 3
+    mean of the high-passed difference, and whether the 5 x 5 mean of the change of contrast
+    is negative (its sign bit, uint8). Images at least 2 px on each side.
+    """
+    h, w = before.shape
+    if min(h, w) < 2:
+        raise ValueError("fused_change needs at least 2 x 2 px")
+    dy, dx = shift
+    if abs(dy) < 1e-3 and abs(dx) < 1e-3:
+        dy = dx = 0.0
+    elif not (0 <= dy < 1 and 0 <= dx < 1):
+        raise ValueError("sub-pixel shifts must be in [0, 1)")
+    diff = np.empty((h, w), np.float32)
+    sign = np.empty((h, w), np.uint8)
+    _fused_change(
+        np.ascontiguousarray(before, np.float32),
+        np.ascontiguousarray(after, np.float32),
+        float(dy),
+        float(dx),
+        float(gain),
+        np.ascontiguousarray(columns_before, np.float32),
+        np.ascontiguousarray(columns_after, np.float32),
+        low_r,
+        frac_r,
+        diff,
+        sign,
+    )
+    return diff, sign
+
+
+def apply_sign(diff: np.ndarray, sign: np.ndarray, scale: float) -> np.ndarray:
+    """``|diff| * scale``, negative where ``sign`` is set, written into ``diff``.
+
+    >>> import numpy as np
+    >>> apply_sign(np.array([[2, -2]], np.float32), np.array([[1, 0]], np.uint8), 0.5).tolist()
+    [[-1.0, 1.0]]
+    """
+    _apply_sign(diff, sign, np.float32(scale))
+    return diff

@@ -40,11 +40,10 @@ import shapely
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.catalog import get_image
 from fenceline.imagery.cog import rasterio_env
-from fenceline.imagery.coregister import apply_subpixel_shift, median_shift
+from fenceline.imagery.coregister import median_shift
 from fenceline.imagery.detect import (
     ClassicalDetector,
     Detector,
-    _kernels,
     detector_from_spec,
     vectorise,
 )
@@ -215,13 +214,8 @@ def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResul
             good = ~(nodata | outside)
             before[nodata] = np.median(before[good])
             after[nodata] = np.median(after[good])
-    kernels = _kernels()
-    if kernels is not None and after.size:
-        after = kernels.shift_and_gain(after, *job.subpixel, job.gain)
-    else:
-        after = apply_subpixel_shift(after, *job.subpixel) * job.gain
     detector = detector_from_spec(job.detector)
-    strength = detector.change(before, after)
+    strength = detector.change_aligned(before, after, job.subpixel, job.gain)
     if nodata is not None:
         # outside an image (edge-padded) no change is reported; around nodata, none either
         silent = outside
