@@ -209,6 +209,18 @@ def test_fused_change_kernel_matches_numpy_to_the_bit(shape, shift, gain, seed) 
     np.testing.assert_array_equal(detector.change_aligned(before, after, shift, gain), expected)
 
 
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, size=st.sampled_from([1, 3, 15, 31, 61]), seed=st.integers(0, 999))
+def test_high_pass_kernel_is_scipy_to_the_bit(shape, size, seed) -> None:
+    """Co-registration and gain run on it: SciPy's running sums, reproduced exactly."""
+    from fenceline.imagery.radiometry import _high_pass_scipy, high_pass
+
+    image = _image(shape, seed)
+    expected = _high_pass_scipy(image, size)
+    np.testing.assert_array_equal(kernels.high_pass(image, size), expected)
+    np.testing.assert_array_equal(high_pass(image, size), expected)
+
+
 @settings(max_examples=80, deadline=None)
 @given(shape=shapes, density=st.floats(0.05, 0.8), seed=st.integers(0, 999))
 def test_labelling_kernel_is_scipy_label_with_its_statistics(shape, density, seed) -> None:
