@@ -10,7 +10,7 @@ numba is part of the ``imagery`` extra. Without it this module does not import, 
 ``FENCELINE_NUMBA=0`` :func:`enabled` is False: either way detection runs the numpy code. Compiled kernels are cached on
 disk (numba's ``cache=True``: next to this file, or, where that is not writable, under the
 user's cache directory, ``~/.cache/numba``; ``NUMBA_CACHE_DIR`` overrides both), so a worker
-process loads them (~0.4 s) instead of compiling them again (~6-9 s).
+process loads them (~0.4 s) instead of compiling them again (~8-10 s).
 
 >>> import numpy as np
 >>> labels, stats = label_components(np.array([[0, 2, 0, 0], [0, 0, 0, 0.7]], np.float32))
