@@ -17,7 +17,6 @@ acquisition date, sensor, ground sample distance, CRS and the footprint of its v
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import shapely
 
 from fenceline.dates import DateParseError, parse_date
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
+from fenceline.hashing import sha256_file
 from fenceline.imagery.cog import is_cog, make_cog, rasterio_env
 from fenceline.store import AuditEntry, Store
 
@@ -52,15 +52,6 @@ def _rasterio():
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("rasterio", "imagery") from None
     return rasterio
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
-    """The sha256 of a file's bytes, read in chunks (memory does not grow with the file)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class ImageInfo(dict):

@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
+from fenceline.hashing import sha256_file
 from fenceline.imagery.catalog import get_image
 from fenceline.imagery.cog import rasterio_env
 from fenceline.imagery.coregister import median_shift
@@ -468,11 +469,7 @@ def detector_record(detector: Detector) -> dict[str, Any]:
     spec = dict(detector.spec())
     model = spec.get("model_path")
     if model:
-        digest = hashlib.sha256()
-        with open(model, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        spec["model_sha256"] = digest.hexdigest()
+        spec["model_sha256"] = sha256_file(model)
     return spec
 
 

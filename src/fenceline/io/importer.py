@@ -18,6 +18,7 @@ import shapely
 
 from fenceline.dates import DateParseError, parse_date
 from fenceline.errors import InputError, ParameterError
+from fenceline.hashing import sha256_file
 from fenceline.io.mapping import normalise_value
 from fenceline.io.readers import read_vector
 from fenceline.store import AuditEntry, Store
@@ -61,15 +62,6 @@ _GEOMETRY_TYPES = {
 _CHUNK = 20_000
 
 Progress = Callable[[int, int], None]
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file's bytes (recorded in the audit as the source's fingerprint)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_border(path: Path) -> tuple[gpd.GeoDataFrame, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import html
 import json
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fenceline.hashing import sha256_file
 from fenceline.report import charts
 from fenceline.report.mapdata import map_layers, to_json
 
@@ -265,14 +265,6 @@ def _leaflet_css() -> str:
 def _css_string(text: str) -> str:
     """Text as the inside of a CSS string (also safe inside a <style> element)."""
     return "".join(ch if ch.isalnum() or ch in " .,:;-()'`" else f"\\{ord(ch):x} " for ch in text)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _count(n: Any, noun: str) -> str:
@@ -729,15 +721,15 @@ def _inputs(data: ReportData) -> list[tuple[str, str]]:
             f"project content ({data.project_path.name}: every layer and observation, not the audit)",
             data.content_sha256,
         ),
-        (f"project file {data.project_path.name}", _sha256_file(data.project_path)),
+        (f"project file {data.project_path.name}", sha256_file(data.project_path)),
     ]
     for name in (
         "defectors_arrivals_south_korea_1998_2024.csv",
         "china_dprk_trade_annual_2015_2024.csv",
     ):
-        out.append((f"bundled series {name}", _sha256_file(data_path("series", name))))
+        out.append((f"bundled series {name}", sha256_file(data_path("series", name))))
     for name in ("ne10m_yalu_tumen_rivers.geojson", "geonames_cities15000_prk_and_border.geojson"):
-        out.append((f"bundled map layer {name}", _sha256_file(data_path("border", name))))
+        out.append((f"bundled map layer {name}", sha256_file(data_path("border", name))))
     return out
 
 
