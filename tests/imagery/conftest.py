@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,9 @@ def project(tmp_path: Path, pair: SyntheticPair) -> fenceline.Project:
     add_image(p.store, pair.after, acquired=pair.after_date, image_id="after")
     yield p
     p.close()
+
+
+def detect_command(project: Path, *extra: object) -> list[str]:
+    """`fenceline detect` of the ``project`` fixture's pair, as a subprocess argument list."""
+    base = [sys.executable, "-m", "fenceline", "detect", str(project)]
+    return [*base, "--before", "before", "--after", "after", *map(str, extra)]

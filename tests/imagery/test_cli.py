@@ -52,35 +52,12 @@ def test_images_detect_review_from_the_command_line(
     stac = json.loads((tmp_path / "stac.json").read_text())
     assert [f["id"] for f in stac["features"]] == ["b", "a"]
 
-    code, out, err = fenceline_cli(
-        capsys,
-        "detect",
-        project,
-        "--before",
-        "b",
-        "--after",
-        "a",
-        "--workers",
-        "1",
-        "--tile-size",
-        "256",
-    )
+    detect = ("detect", project, "--before", "b", "--after", "a", "--workers", "1")
+    code, out, err = fenceline_cli(capsys, *detect, "--tile-size", "256")
     assert code == 0, err
     assert "4 tile(s)" in out and "new candidate(s)" in out
     # the same command again resumes: every tile is done, nothing is added
-    code, out, _ = fenceline_cli(
-        capsys,
-        "detect",
-        project,
-        "--before",
-        "b",
-        "--after",
-        "a",
-        "--workers",
-        "1",
-        "--tile-size",
-        "256",
-    )
+    code, out, _ = fenceline_cli(capsys, *detect, "--tile-size", "256")
     assert code == 0 and "(4 done earlier), 0 new candidate(s)" in out
 
     with fenceline.open(project) as p:

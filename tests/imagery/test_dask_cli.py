@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import fenceline
+from tests.imagery.conftest import detect_command
 
 pytest.importorskip("distributed")
 
@@ -91,21 +92,7 @@ def test_detect_on_a_dask_cluster_from_the_command_line(
     with fenceline.open(path) as p:
         before = p.store.read_candidates()
     assert len(before) == 0
-    args = [
-        sys.executable,
-        "-m",
-        "fenceline",
-        "detect",
-        str(path),
-        "--before",
-        "before",
-        "--after",
-        "after",
-        "--tile-size",
-        "384",
-        "--scheduler",
-        cluster,
-    ]
+    args = detect_command(path, "--tile-size", 384, "--scheduler", cluster)
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     with fenceline.open(path) as p:

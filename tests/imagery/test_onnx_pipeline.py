@@ -8,7 +8,6 @@ import json
 import sqlite3
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pytest
 import shapely
 
 import fenceline
+from tests.imagery.conftest import detect_command
 from tests.imagery.test_detect import onnx_difference_model
 
 pytest.importorskip("onnxruntime")
@@ -32,29 +32,21 @@ def test_detect_with_an_onnx_model_from_the_command_line(
     path = project.path
     project.close()
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fenceline",
-            "detect",
-            str(path),
-            "--before",
-            "before",
-            "--after",
-            "after",
+        detect_command(
+            path,
             "--detector",
             "onnx",
             "--model",
-            str(model),
+            model,
             "--threshold",
-            "0.5",
+            0.5,
             "--tile-size",
-            "384",
+            384,
             "--workers",
-            "2",
+            2,
             "--analyst",
             "tester",
-        ],
+        ),
         capture_output=True,
         text=True,
     )
