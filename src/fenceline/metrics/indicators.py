@@ -38,18 +38,26 @@ def parse_when(name: str, value: str | dt.date | None, bound: str = "end") -> dt
         raise ParameterError(name, str(exc)) from None
 
 
+def _layer_cover(
+    engine: Engine, clip: RegionClip, fence_mask: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each layer with a masked fence, the union of the chainage its fences cover."""
+    seg_mask = fence_mask[clip.cover_fence]
+    layer_of = engine.fence_layer[clip.cover_fence]
+    unions = []
+    for code in range(len(engine.layers)):
+        m = seg_mask & (layer_of == code)
+        if m.any():
+            unions.append(union(clip.cover_lo[m], clip.cover_hi[m], presorted=True))
+    return unions
+
+
 def _layers_km(
     engine: Engine, clip: RegionClip, fence_mask: np.ndarray, border_km: float
 ) -> dict[str, float]:
     """Border km covered by exactly 0, 1, 2 and 3+ distinct layers of the masked fences."""
-    seg_mask = fence_mask[clip.cover_fence]
-    layer_of = engine.fence_layer[clip.cover_fence]
     positions, deltas = [], []
-    for code in range(len(engine.layers)):
-        m = seg_mask & (layer_of == code)
-        if not m.any():
-            continue
-        start, end = union(clip.cover_lo[m], clip.cover_hi[m], presorted=True)
+    for start, end in _layer_cover(engine, clip, fence_mask):
         positions += [start, end]
         deltas += [np.ones(len(start)), -np.ones(len(end))]
     by_count = {1: 0.0, 2: 0.0, 3: 0.0}
@@ -90,13 +98,7 @@ def profile_along_border(
     border's start) that tile the region's border, in order, adjacent intervals with the
     same count merged. The lengths per count add up to ``layers_km`` (``3+`` pooled there).
     """
-    seg_mask = fence_mask[clip.cover_fence]
-    layer_of = engine.fence_layer[clip.cover_fence]
-    unions = []
-    for code in range(len(engine.layers)):
-        m = seg_mask & (layer_of == code)
-        if m.any():
-            unions.append(union(clip.cover_lo[m], clip.cover_hi[m], presorted=True))
+    unions = _layer_cover(engine, clip, fence_mask)
     region = union(clip.region.start_km, clip.region.end_km)
     cuts = np.unique(np.concatenate([*region, *(x for u in unions for x in u)]))
     if len(cuts) < 2:
@@ -350,15 +352,14 @@ def compute_metrics(
     regions = engine.select(area)
     at_day = to_days(at_date)
     since_day = to_days(since_date) if since_date else None
-    profile = layer_profile
     results = [
-        evaluate(engine, engine.clip(r), at_day, since_day, near_m, profile) for r in regions
+        evaluate(engine, engine.clip(r), at_day, since_day, near_m, layer_profile) for r in regions
     ]
     total_region = engine.total(regions)
     total = (
         results[0]
         if len(regions) == 1
-        else evaluate(engine, engine.clip(total_region), at_day, since_day, near_m, profile)
+        else evaluate(engine, engine.clip(total_region), at_day, since_day, near_m, layer_profile)
     )
     total = dict(total, name="total")
     params = {
