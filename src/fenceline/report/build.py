@@ -1,7 +1,9 @@
 """Assemble the report: what metrics computed, in sentences, tables, charts and a map.
 
-The report never computes an indicator: every figure comes from ``project.metrics`` and
-``project.timeline``; this module only formats them, so the report equals
+The report never computes an indicator: every figure comes from
+:func:`fenceline.metrics.compute_metrics` and :func:`~fenceline.metrics.compute_timeline`
+(what ``project.metrics`` and ``project.timeline`` call), on one snapshot and one engine;
+this module only formats them, so the report equals
 ``fenceline metrics`` by construction (and a test checks it).
 """
 
@@ -194,12 +196,26 @@ def collect(project: Any, at: dt.date, since: dt.date | None) -> ReportData:
     >>> data.n_observations, data.metrics["at"]
     (1, '2023-06-30')
     """
+    from fenceline.metrics import Engine, compute_metrics, compute_timeline
+
+    # one read of the project and one engine for every figure: the same functions, defaults
+    # and notice as project.metrics / project.timeline (and so `fenceline metrics`)
     snapshot = project.snapshot()
-    metrics = project.metrics(at=at, since=since, layer_profile=True)
-    metrics_since = project.metrics(at=since) if since is not None else None
+    notice = project.store.meta().get("notice")
+    engine = Engine(snapshot)
+    metrics = compute_metrics(snapshot, at, since, notice=notice, engine=engine, layer_profile=True)
+    metrics_since = (
+        compute_metrics(snapshot, since, notice=notice, engine=engine)
+        if since is not None
+        else None
+    )
     start = _first_observed(snapshot.observations) or (since or at)
     begin = min(start, since) if since else start
-    timeline = project.timeline(begin, at, step="month") if begin < at else None
+    timeline = (
+        compute_timeline(snapshot, begin, at, "month", notice=notice, engine=engine)
+        if begin < at
+        else None
+    )
     observed = snapshot.observations["observed"].astype(str).str[:10]
     before = int((observed <= since.isoformat()).sum()) if since else 0
     return ReportData(
@@ -207,7 +223,7 @@ def collect(project: Any, at: dt.date, since: dt.date | None) -> ReportData:
         timeline=timeline,
         metrics_since=metrics_since,
         layers=map_layers(snapshot, at, since),
-        notice=project.store.meta().get("notice"),
+        notice=notice,
         project_path=Path(project.path),
         content_sha256=snapshot.content_sha256,
         observations_before_since=before,
