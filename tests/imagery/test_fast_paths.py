@@ -6,6 +6,7 @@ gathers; evidence depends on them, so each is checked against the reference it r
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -145,6 +146,20 @@ def test_cloud_blocks_are_silenced_at_any_tile_size(shape) -> None:
 kernels = pytest.importorskip("fenceline.imagery.kernels")
 
 
+@contextlib.contextmanager
+def numba_paths(on: bool):
+    """Run the compiled (``on``) or the numpy reference paths (``FENCELINE_NUMBA=0``)."""
+    old = os.environ.get("FENCELINE_NUMBA")
+    os.environ["FENCELINE_NUMBA"] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["FENCELINE_NUMBA"]
+        else:
+            os.environ["FENCELINE_NUMBA"] = old
+
+
 @pytest.fixture
 def numpy_only(monkeypatch):
     """Run the numpy reference paths (``FENCELINE_NUMBA=0``) inside the test."""
@@ -251,19 +266,65 @@ def test_fill_holes_kernel_is_scipy_binary_fill_holes(shape, density, seed) -> N
     np.testing.assert_array_equal(kernels.fill_holes(mask), ndimage.binary_fill_holes(mask))
 
 
-@settings(max_examples=60, deadline=None)
-@given(shape=shapes, density=st.floats(0.05, 0.6), seed=st.integers(0, 999))
-def test_segments_kernel_is_the_numpy_segments(shape, density, seed) -> None:
-    from fenceline.imagery.linear import _segments
+@settings(max_examples=80, deadline=None)
+@given(shape=shapes, density=st.floats(0.05, 0.7), seed=st.integers(0, 999))
+def test_traced_skeleton_is_the_geos_line_merge(shape, density, seed) -> None:
+    """Lines traced and pruned by the kernel are those GEOS's line merging gives from the
+    pixel segments (random skeletons: junctions, rings, spurs, isolated pixels)."""
+    from skimage.morphology import skeletonize
 
-    skeleton = np.random.default_rng(seed).random(shape) < density
-    expected = _segments(skeleton)
-    found = kernels.skeleton_segments(skeleton)
-    if expected is None:
-        assert len(found) == 0 or skeleton.sum() < 2
-        return
-    coords = shapely.get_coordinates(expected).reshape(-1, 4)
-    np.testing.assert_array_equal(found, coords)
+    from fenceline.imagery.linear import _segments, line_key, skeleton_lines
+
+    mask = np.random.default_rng(seed).random(shape) < density
+    for spur in (0.0, 8.0):
+        with numba_paths(False):
+            expected = skeleton_lines(mask, spur_px=spur)
+        with numba_paths(True):
+            found = skeleton_lines(mask, spur_px=spur)
+        assert sorted(line_key(shapely.get_coordinates(g)) for g in found) == sorted(
+            line_key(shapely.get_coordinates(g)) for g in expected
+        )
+    # and unsimplified: the vertices of every merged line, in a kernel of its own
+    skeleton = skeletonize(kernels.fill_holes(mask))
+    xy, owner = kernels.trace_skeleton(skeleton, spur_px=0)
+    traced = shapely.linestrings(xy, indices=owner) if len(xy) else []
+    segments = _segments(skeleton)
+    merged = (
+        shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segments)))
+        if segments is not None
+        else []
+    )
+    assert sorted(line_key(shapely.get_coordinates(shapely.normalize(g))) for g in traced) == (
+        sorted(line_key(shapely.get_coordinates(shapely.normalize(g))) for g in merged)
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(2, 120), st.integers(2, 120)),
+    density=st.floats(0.01, 0.3),
+    seed=st.integers(0, 999),
+)
+def test_vectorise_kernels_match_numpy_on_random_maps(shape, density, seed) -> None:
+    """Random signed change maps (blobs of every size and elongation): the compiled
+    vectorisation gives the numpy path's candidates, in its order, to the coordinate."""
+    from fenceline.imagery.detect import vectorise
+
+    rng = np.random.default_rng(seed)
+    seeds = rng.random(shape) < density
+    strength = ndimage.uniform_filter(
+        (seeds * rng.normal(0, 6, shape)).astype(np.float32), size=int(rng.integers(1, 6))
+    )
+    with numba_paths(False):
+        expected = vectorise(strength, gsd_m=0.5)
+    with numba_paths(True):
+        found = vectorise(strength, gsd_m=0.5)
+    assert len(found) == len(expected)
+    for a, b in zip(found, expected, strict=True):
+        assert a["kind"] == b["kind"]
+        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
+        for key in ("score", "area_m2", "length_m"):
+            assert a[key] == pytest.approx(b[key], rel=1e-12)
 
 
 def test_vectorise_with_kernels_gives_the_numpy_candidates(numpy_only) -> None:

@@ -33,7 +33,7 @@ import shapely
 
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.coregister import apply_subpixel_shift
-from fenceline.imagery.linear import skeleton_lines
+from fenceline.imagery.linear import finish_lines, line_key, skeleton_lines
 from fenceline.imagery.radiometry import (
     _resampling,
     block_means,
@@ -431,27 +431,122 @@ def vectorise(
     return out
 
 
+def _spreads(kernels: Any, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fenceline.imagery.kernels.spread` of many components at once (the same float64
+    operations, elementwise)."""
+    n = stats[:, kernels.AREA]
+    sr, sc, srr, scc, src = (stats[:, 8 + j] for j in range(5))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (srr - sr * sr / n) / (n - 1)
+        d = (scc - sc * sc / n) / (n - 1)
+        b = (src - sr * sc / n) / (n - 1)
+        mid = (a + d) / 2
+        radius = np.sqrt(np.maximum(0.0, ((a - d) / 2) ** 2 + b * b))
+        major = np.sqrt(np.maximum(mid + radius, 1e-6))
+        minor = np.sqrt(np.maximum(mid - radius, 1e-6))
+    few = n <= 2
+    major[few] = 1.0
+    minor[few] = 1.0
+    return major, minor
+
+
 def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> list[dict[str, Any]]:
-    """:func:`vectorise` with labelling and component statistics in one compiled sweep."""
+    """:func:`vectorise` with compiled kernels and no Python work per component but the
+    thinning of linear ones: labelling and statistics in one sweep, every structure's outline
+    points in one more (their hulls in one GEOS call), each linear component's skeleton traced
+    and pruned compiled, and all lines of the map normalised and simplified in one call. The
+    candidates are those of the numpy path (``_candidate``), in the same order."""
+    from skimage.morphology import skeletonize
+
     labels, stats = kernels.label_components(strength)
     if len(stats) == 0:
         return []
-    px_area = params["gsd_m"] ** 2
+    gsd_m = params["gsd_m"]
+    px_area = gsd_m**2
     min_px = max(1, int(params["min_area_m2"] / px_area))
     kept = np.flatnonzero((stats[:, kernels.STRONG] > 0) & (stats[:, kernels.AREA] >= min_px))
-    out: list[dict[str, Any]] = []
-    for index in kept:
-        row = stats[index]
+    if len(kept) == 0:
+        return []
+    rows = stats[kept]
+    major, minor = _spreads(kernels, rows)
+    length_px, width_px = 4 * major, 4 * minor
+    length_m = length_px * gsd_m
+    linear = (length_m >= params["min_line_m"]) & (
+        (length_px >= params["elongation"] * width_px) | (length_m > params["max_structure_m"])
+    )
+    positive = rows[:, kernels.SUM] >= 0
+    peaks = rows[:, kernels.PEAK].astype(np.float32).astype(np.float64)
+    scores = 1 - np.exp(-peaks / 3)
+    found: list[list[dict[str, Any]]] = [[] for _ in kept]
+
+    # structures: the strong part's outline points, one convex hull each
+    where = np.flatnonzero(~linear)
+    if len(where):
+        points, owner, core = kernels.structure_corners(labels, strength, stats, kept[where])
+        ok = core >= min_px
+        if ok.any():
+            renumber = np.cumsum(ok) - 1
+            chosen = ok[owner]
+            hulls = shapely.convex_hull(
+                shapely.multipoints(points[chosen], indices=renumber[owner[chosen]])
+            )
+            for hull, i, core_px in zip(hulls, where[ok], core[ok], strict=True):
+                found[i].append(
+                    {
+                        "kind": "new_structure" if positive[i] else "removed_structure",
+                        "geometry": hull,
+                        "score": float(scores[i]),
+                        "area_m2": float(core_px * px_area),
+                        "length_m": float(length_px[i] * gsd_m),
+                    }
+                )
+
+    # linear components: thinned, traced and pruned one by one (compiled), then all lines
+    # normalised and simplified at once, in each component's own window as numpy does it
+    traced, owners, origins, which = [], [], [], []
+    parts = 0
+    for i in np.flatnonzero(linear):
+        row = rows[i]
         top, left, bottom, right = (int(v) for v in row[kernels.TOP : kernels.RIGHT + 1])
-        sl = (slice(top, bottom), slice(left, right))
-        component = labels[sl] == index + 1
-        major, minor = kernels.spread(row)
-        sign = 1 if row[kernels.SUM] >= 0 else -1
-        peak = float(np.float32(row[kernels.PEAK]))
-        _candidate(
-            out, strength, component, sl, sign, peak, major, minor, int(row[kernels.AREA]), **params
+        component = labels[top:bottom, left:right] == kept[i] + 1
+        xy, owner = kernels.trace_skeleton(skeletonize(kernels.fill_holes(component)), 8.0)
+        if len(xy) == 0:
+            continue
+        count = int(owner[-1]) + 1
+        traced.append(xy)
+        owners.append(owner + parts)
+        origins.append(np.repeat([[left, top]], count, axis=0))
+        which.append(np.full(count, i))
+        parts += count
+    if parts:
+        lines = finish_lines(
+            shapely.linestrings(np.concatenate(traced), indices=np.concatenate(owners))
         )
-    return out
+        which_line = np.concatenate(which)
+        origin = np.concatenate(origins).astype(float)
+        long_enough = shapely.length(lines) * gsd_m >= params["min_line_m"] / 2
+        lines, which_line, origin = lines[long_enough], which_line[long_enough], origin[long_enough]
+        # within a component, lines in the order of their vertices (as _candidate orders them)
+        coords, index = shapely.get_coordinates(lines), shapely.get_num_coordinates(lines)
+        keys = [line_key(c) for c in np.split(coords, np.cumsum(index)[:-1])]
+        order = np.array(sorted(range(len(lines)), key=lambda j: (which_line[j], keys[j])), int)
+        lines, which_line, origin = lines[order], which_line[order], origin[order]
+        counts = shapely.get_num_coordinates(lines)
+        moved = shapely.set_coordinates(
+            lines.copy(), shapely.get_coordinates(lines) + np.repeat(origin, counts, axis=0)
+        )
+        lengths = shapely.length(moved) * gsd_m
+        for line, i, length in zip(moved, which_line, lengths, strict=True):
+            found[i].append(
+                {
+                    "kind": "new_linear" if positive[i] else "removed_linear",
+                    "geometry": line,
+                    "score": float(scores[i]),
+                    "area_m2": float(rows[i, kernels.AREA] * px_area),
+                    "length_m": float(length),
+                }
+            )
+    return [candidate for per_component in found for candidate in per_component]
 
 
 def _candidate(
@@ -489,6 +584,7 @@ def _candidate(
         ]
         if not lines:
             return
+        lines.sort(key=lambda line: line_key(shapely.get_coordinates(line)))
         offset = np.array([x0, y0], float)
         moved = shapely.transform(np.array(lines, dtype=object), functools.partial(np.add, offset))
         for line in moved:

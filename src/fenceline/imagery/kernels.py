@@ -47,8 +47,9 @@ __all__ = [
     "label_components",
     "shift_and_gain",
     "signed_strength",
-    "skeleton_segments",
     "spread",
+    "structure_corners",
+    "trace_skeleton",
     "warm_up",
 ]
 
@@ -285,81 +286,94 @@ def _find(parent, i):  # pragma: no cover - compiled
 @_jit
 def _label(strength, low, high):  # pragma: no cover - compiled
     h, w = strength.shape
-    labels = np.zeros((h, w), np.int32)
-    parent = np.empty(1024, np.int32)
-    parent[0] = 0
+    # runs of |strength| >= low along each row: row, first and last column (inclusive);
+    # counted first (a run starts where a pixel is weak and its left neighbour is not: no
+    # dependence between columns, so the count vectorises), then stored, each row scanned
+    # only up to its last run (arrays never grow inside a loop: that costs numba dearly)
+    row_first = np.zeros(h + 1, np.int64)  # runs of row r: row_first[r] .. row_first[r + 1]
     n = 0
     for r in range(h):
-        for c in range(w):
-            if abs(strength[r, c]) < low:
-                continue
-            best = 0
-            # neighbours already scanned: up-left, up, up-right, left
-            for dr, dc in ((-1, -1), (-1, 0), (-1, 1), (0, -1)):
-                rr, cc = r + dr, c + dc
-                if rr < 0 or cc < 0 or cc >= w:
-                    continue
-                other = labels[rr, cc]
-                if other == 0:
-                    continue
-                other = _find(parent, other)
-                if best == 0:
-                    best = other
-                elif other != best:
-                    if other < best:
-                        parent[best] = other
-                        best = other
+        row_first[r] = n
+        n += abs(strength[r, 0]) >= low
+        for c in range(1, w):
+            n += (abs(strength[r, c]) >= low) & (abs(strength[r, c - 1]) < low)
+    row_first[h] = n
+    run_row = np.empty(n, np.int64)
+    run_lo = np.empty(n, np.int64)
+    run_hi = np.empty(n, np.int64)
+    for r in range(h):
+        n, last = row_first[r], row_first[r + 1]
+        c = 0
+        while n < last:
+            while abs(strength[r, c]) < low:
+                c += 1
+            run_row[n] = r
+            run_lo[n] = c
+            while c < w and abs(strength[r, c]) >= low:
+                c += 1
+            run_hi[n] = c - 1
+            n += 1
+    # union of runs that touch a run of the row above (8-connected: columns one apart)
+    parent = np.arange(n)
+    for r in range(1, h):
+        i, i_end = row_first[r - 1], row_first[r]
+        for j in range(row_first[r], row_first[r + 1]):
+            while i < i_end and run_hi[i] < run_lo[j] - 1:
+                i += 1
+            k = i
+            while k < i_end and run_lo[k] <= run_hi[j] + 1:
+                a = _find(parent, k)
+                b = _find(parent, j)
+                if a != b:
+                    if a < b:
+                        parent[b] = a
                     else:
-                        parent[other] = best
-            if best == 0:
-                n += 1
-                if n >= parent.size:
-                    grown = np.empty(parent.size * 2, np.int32)
-                    grown[: parent.size] = parent
-                    parent = grown
-                parent[n] = n
-                best = n
-            labels[r, c] = best
+                        parent[a] = b
+                k += 1
     # final labels in the order of each component's first pixel (as SciPy numbers them)
-    final = np.zeros(n + 1, np.int32)
+    final = np.zeros(n, np.int32)
     count = 0
-    for i in range(1, n + 1):
-        root = _find(parent, i)
-        if root == i:
+    for j in range(n):
+        root = _find(parent, j)
+        if root == j:
             count += 1
-            final[i] = count
+            final[j] = count
         else:
-            final[i] = final[root]
+            final[j] = final[root]
+    labels = np.zeros((h, w), np.int32)
     stats = np.zeros((count, STATS), np.float64)
     for k in range(count):
         stats[k, TOP] = h
         stats[k, LEFT] = w
     sums = np.zeros((count, 5), np.int64)
-    for r in range(h):
-        for c in range(w):
-            k = labels[r, c]
-            if k == 0:
-                continue
-            k = final[k]
-            labels[r, c] = k
-            k -= 1
+    for j in range(n):
+        label = final[j]
+        k = label - 1
+        r = run_row[j]
+        lo, hi = run_lo[j], run_hi[j]
+        length = hi - lo + 1
+        stats[k, AREA] += length
+        for c in range(lo, hi + 1):
+            labels[r, c] = label
             value = strength[r, c]
             magnitude = abs(value)
-            stats[k, AREA] += 1
             if magnitude >= high:
                 stats[k, STRONG] = 1
             stats[k, SUM] += value
             if magnitude > stats[k, PEAK]:
                 stats[k, PEAK] = magnitude
-            stats[k, TOP] = min(stats[k, TOP], r)
-            stats[k, LEFT] = min(stats[k, LEFT], c)
-            stats[k, BOTTOM] = max(stats[k, BOTTOM], r + 1)
-            stats[k, RIGHT] = max(stats[k, RIGHT], c + 1)
-            sums[k, 0] += r
-            sums[k, 1] += c
-            sums[k, 2] += r * r
-            sums[k, 3] += c * c
-            sums[k, 4] += r * c
+        stats[k, TOP] = min(stats[k, TOP], r)
+        stats[k, LEFT] = min(stats[k, LEFT], lo)
+        stats[k, BOTTOM] = max(stats[k, BOTTOM], r + 1)
+        stats[k, RIGHT] = max(stats[k, RIGHT], hi + 1)
+        # exact integer sums of row, col, row^2, col^2 and row*col over the run
+        col_sum = (lo + hi) * length // 2
+        col_sq = hi * (hi + 1) * (2 * hi + 1) // 6 - (lo - 1) * lo * (2 * lo - 1) // 6
+        sums[k, 0] += r * length
+        sums[k, 1] += col_sum
+        sums[k, 2] += r * r * length
+        sums[k, 3] += col_sq
+        sums[k, 4] += r * col_sum
     for k in range(count):
         for j in range(5):
             stats[k, 8 + j] = sums[k, j]
@@ -418,8 +432,9 @@ def warm_up() -> float:
     diff, sign = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
     apply_sign(diff, sign, 1.0)
     high_pass(image, 15)
-    label_components(image)
-    skeleton_segments(fill_holes(image > 0))
+    labels, stats = label_components(image)
+    structure_corners(labels, image, stats, np.arange(len(stats)))
+    trace_skeleton(fill_holes(image > 0))
     return time.perf_counter() - start
 
 
@@ -460,46 +475,6 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     if mask.size == 0:
         return mask.copy()
     return _fill_holes(mask)
-
-
-@_jit
-def _skeleton_segments(skeleton):  # pragma: no cover - compiled
-    h, w = skeleton.shape
-    count = 0
-    for r in range(h):
-        for c in range(w):
-            if skeleton[r, c]:
-                count += 1
-    out = np.empty((4 * count, 4), np.float64)
-    n = 0
-    # grouped by link direction, pixels in row-major order within each (as linear.py does)
-    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        for r in range(h):
-            for c in range(w):
-                if not skeleton[r, c]:
-                    continue
-                rr, cc = r + dr, c + dc
-                if rr >= h or cc < 0 or cc >= w or not skeleton[rr, cc]:
-                    continue
-                if dr and dc and (skeleton[rr, c] or skeleton[r, cc]):
-                    continue  # a 4-connected path exists: no diagonal (no little triangles)
-                out[n, 0] = c + 0.5
-                out[n, 1] = r + 0.5
-                out[n, 2] = cc + 0.5
-                out[n, 3] = rr + 0.5
-                n += 1
-    return out[:n]
-
-
-def skeleton_segments(skeleton: np.ndarray) -> np.ndarray:
-    """Segments ``(x0, y0, x1, y1)`` between linked skeleton pixels (pixel centres): right,
-    down, and diagonal where no 4-connected path joins the two pixels.
-
-    >>> import numpy as np
-    >>> skeleton_segments(np.eye(2, dtype=bool)).tolist()
-    [[0.5, 0.5, 1.5, 1.5]]
-    """
-    return _skeleton_segments(np.ascontiguousarray(skeleton, np.bool_))
 
 
 @_jit
@@ -718,3 +693,258 @@ def high_pass(image: np.ndarray, size: int = 31) -> np.ndarray:
     if data.ndim != 2 or data.size == 0:
         raise ValueError("high_pass needs a non-empty 2-D image")
     return _high_pass(data, int(size))
+
+
+# ---------------------------------------------------------------------------------------
+# vectorisation: structure outlines and skeleton tracing
+
+
+@_jit
+def _structure_corners(labels, strength, stats, indices):  # pragma: no cover - compiled
+    m = indices.shape[0]
+    core_px = np.zeros(m, np.int64)
+    total = 0
+    for i in range(m):
+        k = indices[i]
+        total += 4 * int(stats[k, BOTTOM] - stats[k, TOP])
+    xs = np.empty(total, np.float64)
+    ys = np.empty(total, np.float64)
+    owner = np.empty(total, np.int64)
+    n = 0
+    for i in range(m):
+        k = indices[i]
+        label = k + 1
+        top, left = int(stats[k, TOP]), int(stats[k, LEFT])
+        bottom, right = int(stats[k, BOTTOM]), int(stats[k, RIGHT])
+        # the strong part: what numpy computes as |window| >= float32(max(1, 0.4 * peak))
+        level = np.float32(max(1.0, 0.4 * np.float64(np.float32(stats[k, PEAK]))))
+        rows = np.empty(bottom - top, np.int64)
+        lo = np.empty(bottom - top, np.int64)
+        hi = np.empty(bottom - top, np.int64)
+        count = 0
+        nrows = 0
+        for r in range(top, bottom):
+            a = -1
+            b = -1
+            for c in range(left, right):
+                if labels[r, c] == label and abs(strength[r, c]) >= level:
+                    if a < 0:
+                        a = c
+                    b = c
+                    count += 1
+            if a >= 0:
+                rows[nrows] = r
+                lo[nrows] = a
+                hi[nrows] = b
+                nrows += 1
+        core_px[i] = count
+        # each row's first and last pixel's corners, in the order detect._polygon lists them
+        for j in range(nrows):
+            xs[n + j], ys[n + j] = lo[j], rows[j]
+            xs[n + nrows + j], ys[n + nrows + j] = lo[j], rows[j] + 1
+            xs[n + 2 * nrows + j], ys[n + 2 * nrows + j] = hi[j] + 1, rows[j]
+            xs[n + 3 * nrows + j], ys[n + 3 * nrows + j] = hi[j] + 1, rows[j] + 1
+        for j in range(4 * nrows):
+            owner[n + j] = i
+        n += 4 * nrows
+    return xs[:n], ys[:n], owner[:n], core_px
+
+
+def structure_corners(
+    labels: np.ndarray, strength: np.ndarray, stats: np.ndarray, indices: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outline points of structure components, for one convex hull each.
+
+    For each component ``indices[i]`` (a row of :func:`label_components`' statistics): its
+    strong part (pixels with ``|strength| >= max(1, 0.4 * peak)``), each row's first and
+    last pixel's corners, as ``detect._polygon`` takes them. Returns the points (``(n, 2)``,
+    x = col, y = row), the index ``i`` that owns each point, and each component's number of
+    strong-part pixels.
+
+    >>> import numpy as np
+    >>> s = np.zeros((4, 5), np.float32)
+    >>> s[1:3, 1:4] = 2
+    >>> labels, stats = label_components(s)
+    >>> points, owner, core = structure_corners(labels, s, stats, np.array([0]))
+    >>> points.min(axis=0).tolist(), points.max(axis=0).tolist(), core.tolist()
+    ([1.0, 1.0], [4.0, 3.0], [6])
+    """
+    xs, ys, owner, core = _structure_corners(
+        np.ascontiguousarray(labels, np.int32),
+        np.ascontiguousarray(strength, np.float32),
+        np.ascontiguousarray(stats, np.float64),
+        np.ascontiguousarray(indices, np.int64),
+    )
+    return np.column_stack([xs, ys]), owner, core
+
+
+@_jit
+def _other_end(la, lb, link, node):  # pragma: no cover - compiled
+    return lb[link] if la[link] == node else la[link]
+
+
+@_jit
+def _walk(adj, deg, la, lb, length, active, visited, start, link, seq, n_seq):  # pragma: no cover
+    """Follow links from ``start`` through nodes of degree 2; append the nodes to ``seq``.
+    Returns the new ``n_seq`` and the path's length."""
+    seq[n_seq] = start
+    n_seq += 1
+    total = 0.0
+    cur = start
+    while True:
+        visited[link] = True
+        total += length[link]
+        cur = _other_end(la, lb, link, cur)
+        seq[n_seq] = cur
+        n_seq += 1
+        if deg[cur] != 2 or cur == start:
+            break
+        nxt = -1
+        for j in range(8):
+            other = adj[cur, j]
+            if other >= 0 and active[other] and not visited[other]:
+                nxt = other
+                break
+        if nxt < 0:
+            break
+        link = nxt
+    return n_seq, total
+
+
+@_jit
+def _merge(
+    adj, deg, la, lb, length, active, n_nodes, seq, part_start, part_len
+):  # pragma: no cover
+    """Merge the active links into maximal paths (nodes of degree 2 are interior), as GEOS's
+    LineMerger merges segments; closed paths (rings) too. Returns the number of parts."""
+    m = la.shape[0]
+    visited = np.zeros(m, np.bool_)
+    n_seq = 0
+    parts = 0
+    for v in range(n_nodes):
+        if deg[v] == 2 or deg[v] == 0:
+            continue
+        for j in range(8):
+            link = adj[v, j]
+            if link < 0 or not active[link] or visited[link]:
+                continue
+            part_start[parts] = n_seq
+            n_seq, total = _walk(adj, deg, la, lb, length, active, visited, v, link, seq, n_seq)
+            part_len[parts] = total
+            parts += 1
+    for link in range(m):  # what is left are rings of nodes of degree 2
+        if not active[link] or visited[link]:
+            continue
+        part_start[parts] = n_seq
+        n_seq, total = _walk(adj, deg, la, lb, length, active, visited, la[link], link, seq, n_seq)
+        part_len[parts] = total
+        parts += 1
+    part_start[parts] = n_seq
+    return parts
+
+
+@_jit
+def _trace_skeleton(skeleton, spur_px, rounds):  # pragma: no cover - compiled
+    h, w = skeleton.shape
+    node = np.full((h, w), -1, np.int64)
+    n = 0
+    for r in range(h):
+        for c in range(w):
+            if skeleton[r, c]:
+                node[r, c] = n
+                n += 1
+    rr = np.empty(n, np.int64)
+    cc = np.empty(n, np.int64)
+    for r in range(h):
+        for c in range(w):
+            if node[r, c] >= 0:
+                rr[node[r, c]] = r
+                cc[node[r, c]] = c
+    # links as in skeleton_segments: right, down, and diagonals with no 4-connected path
+    la = np.empty(4 * n, np.int64)
+    lb = np.empty(4 * n, np.int64)
+    length = np.empty(4 * n, np.float64)
+    m = 0
+    diagonal = math.sqrt(2.0)
+    for i in range(n):
+        r, c = rr[i], cc[i]
+        for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            r2, c2 = r + dr, c + dc
+            if r2 >= h or c2 < 0 or c2 >= w or not skeleton[r2, c2]:
+                continue
+            if dr and dc and (skeleton[r2, c] or skeleton[r, c2]):
+                continue
+            la[m] = i
+            lb[m] = node[r2, c2]
+            length[m] = diagonal if (dr and dc) else 1.0
+            m += 1
+    la, lb, length = la[:m], lb[:m], length[:m]
+    adj = np.full((n, 8), -1, np.int64)
+    deg = np.zeros(n, np.int64)
+    for link in range(m):
+        for v in (la[link], lb[link]):
+            adj[v, deg[v]] = link
+            deg[v] += 1
+    active = np.ones(m, np.bool_)
+    seq = np.empty(2 * m + 1, np.int64)
+    part_start = np.empty(m + 1, np.int64)
+    part_len = np.empty(m + 1, np.float64)
+    parts = _merge(adj, deg, la, lb, length, active, n, seq, part_start, part_len)
+    for _round in range(rounds):
+        if parts < 2:
+            break
+        # a spur: shorter than spur_px with a free end (an end no other part meets)
+        keep = np.empty(parts, np.bool_)
+        for p in range(parts):
+            a = seq[part_start[p]]
+            b = seq[part_start[p + 1] - 1]
+            keep[p] = part_len[p] >= spur_px or (deg[a] > 1 and deg[b] > 1)
+        if keep.all():
+            break
+        if not keep.any():
+            parts = 0
+            break
+        for p in range(parts):
+            if keep[p]:
+                continue
+            for q in range(part_start[p], part_start[p + 1] - 1):
+                u, v = seq[q], seq[q + 1]
+                for j in range(8):
+                    link = adj[u, j]
+                    if link >= 0 and active[link] and _other_end(la, lb, link, u) == v:
+                        active[link] = False
+                        deg[u] -= 1
+                        deg[v] -= 1
+                        break
+        parts = _merge(adj, deg, la, lb, length, active, n, seq, part_start, part_len)
+    total = part_start[parts] if parts > 0 else 0
+    xy = np.empty((total, 2), np.float64)
+    owner = np.empty(total, np.int64)
+    for p in range(parts):
+        for q in range(part_start[p], part_start[p + 1]):
+            xy[q, 0] = cc[seq[q]] + 0.5
+            xy[q, 1] = rr[seq[q]] + 0.5
+            owner[q] = p
+    return xy, owner
+
+
+def trace_skeleton(
+    skeleton: np.ndarray, spur_px: float = 8.0, rounds: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lines through a skeleton's pixel centres, before simplification: what
+    :func:`~fenceline.imagery.linear.skeleton_lines` builds with GEOS (segments between linked
+    pixels merged into maximal lines, spurs shorter than ``spur_px`` with a free end pruned and
+    the rest merged again, up to ``rounds`` times), as vertices (``(n, 2)``, x = col + 0.5,
+    y = row + 0.5) and the index of the line each belongs to.
+
+    >>> import numpy as np
+    >>> plus = np.zeros((3, 3), bool)
+    >>> plus[1, :] = plus[:, 1] = True
+    >>> xy, owner = trace_skeleton(plus, spur_px=0)
+    >>> int(owner.max()) + 1, len(xy)
+    (4, 8)
+    """
+    mask = np.ascontiguousarray(skeleton, np.bool_)
+    if mask.ndim != 2 or mask.size == 0:
+        return np.empty((0, 2)), np.empty(0, np.int64)
+    return _trace_skeleton(mask, float(spur_px), int(rounds))

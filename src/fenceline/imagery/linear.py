@@ -17,7 +17,7 @@ import shapely
 
 from fenceline.errors import MissingDependencyError
 
-__all__ = ["skeleton_lines"]
+__all__ = ["finish_lines", "line_key", "skeleton_lines"]
 
 #: neighbour offsets (row, col) that each skeleton pixel links to (the other half is symmetric)
 _LINKS = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -73,7 +73,9 @@ def skeleton_lines(
 
     The mask is thinned (scikit-image ``skeletonize``); every pair of 8-connected skeleton
     pixels becomes a segment, and the segments are merged into lines. Spurs (pieces shorter
-    than ``spur_px`` with a free end) are pruned and the rest merged again, then simplified.
+    than ``spur_px`` with a free end) are pruned and the rest merged again, then simplified
+    (:func:`finish_lines`). With numba, :func:`fenceline.imagery.kernels.trace_skeleton` merges
+    and prunes in one compiled pass; GEOS's line merging is the reference it is tested against.
     """
     try:
         from skimage.morphology import skeletonize
@@ -81,15 +83,13 @@ def skeleton_lines(
         raise MissingDependencyError("scikit-image", "imagery") from None
     kernels = _kernels()
     if kernels is not None:
-        skeleton = skeletonize(kernels.fill_holes(mask))
-        segments_xy = kernels.skeleton_segments(skeleton)
-        if len(segments_xy) == 0:
+        xy, owner = kernels.trace_skeleton(skeletonize(kernels.fill_holes(mask)), spur_px)
+        if len(xy) == 0:
             return []
-        segments = shapely.linestrings(segments_xy.reshape(-1, 2, 2))
-    else:
-        segments = _segments(skeletonize(_fill_holes(np.asarray(mask, bool))))
-        if segments is None:
-            return []
+        return list(finish_lines(shapely.linestrings(xy, indices=owner), simplify_px))
+    segments = _segments(skeletonize(_fill_holes(np.asarray(mask, bool))))
+    if segments is None:
+        return []
     parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segments)))
     for _round in range(3):
         if len(parts) < 2:
@@ -114,5 +114,17 @@ def skeleton_lines(
         if not keep.any():
             return []
         parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(parts[keep])))
+    return list(finish_lines(parts, simplify_px))
+
+
+def finish_lines(parts: np.ndarray, simplify_px: float = 1.0) -> np.ndarray:
+    """Merged skeleton lines, each put in GEOS's normal form (a ring starts at its lowest
+    vertex; an open line runs from its lower end), then simplified (Douglas-Peucker): the
+    same lines give the same result whichever vertex or direction they were traced from."""
     parts = parts[~shapely.is_empty(parts)]
-    return list(shapely.simplify(parts, simplify_px))
+    return shapely.simplify(shapely.normalize(parts), simplify_px, preserve_topology=False)
+
+
+def line_key(coords: np.ndarray) -> tuple[float, ...]:
+    """Sort key of a line: its vertices (lines of one component are listed in this order)."""
+    return tuple(np.asarray(coords, float).ravel().tolist())
