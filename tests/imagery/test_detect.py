@@ -132,7 +132,7 @@ def test_dask_cluster_matches_local(project: fenceline.Project) -> None:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: 8787 may be taken
         silence_logs=40,
     ) as cluster:
         summary = detect_changes(

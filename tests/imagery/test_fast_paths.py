@@ -225,6 +225,47 @@ def test_fused_change_kernel_matches_numpy_to_the_bit(shape, shift, gain, seed) 
 
 
 @settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 80), st.integers(1, 80)),
+    shift=st.sampled_from([(0.0, 0.0), (0.0004, 0.0009), (0.5, 0.0), (0.0, 0.25), (0.37, 0.62)]),
+    gain=st.floats(0.25, 4.0),
+    seed=st.integers(0, 999),
+)
+def test_block_grids_kernel_is_the_numpy_grids(shape, shift, gain, seed) -> None:
+    """Block means (partial blocks too) and their 5 x 5 median for both images, the after
+    image shifted on the fly: the numpy steps' values, to the bit; the median network picks
+    SciPy's median."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
+
+    before, after = _image(shape, seed), _image(shape, seed + 1)
+    aligned = apply_subpixel_shift(after, *shift) * np.float32(gain)
+    if max(shift) < 1e-3:
+        aligned = after * np.float32(gain)
+    grid_b, grid_a = kernels.block_grids(before, after, shift, gain)
+    np.testing.assert_array_equal(grid_b, grid_median(block_means(before, 8)))
+    np.testing.assert_array_equal(grid_a, grid_median(block_means(aligned, 8)))
+    means = block_means(before, 8)
+    median = ndimage.median_filter(means, size=5, mode="nearest")
+    np.testing.assert_array_equal(grid_b, median)
+
+
+def test_cloud_blocks_and_sign_in_one_pass() -> None:
+    """The sign, the scale and the cloud blocks' zero in one pass: what numpy's three steps
+    give, at a tile size that is not a multiple of the block."""
+    rng = np.random.default_rng(4)
+    diff = rng.normal(0, 3, (37, 29)).astype(np.float32)
+    sign = (rng.random((37, 29)) < 0.5).astype(np.uint8)
+    cloud = rng.random((5, 4)) < 0.4
+    expected = np.abs(diff) * np.float32(0.25)
+    expected[sign == 1] *= -1
+    full = np.repeat(np.repeat(cloud, 8, axis=0), 8, axis=1)[:37, :29]
+    expected[full] = 0
+    found = kernels.apply_sign_cloud(diff.copy(), sign, 0.25, cloud)
+    np.testing.assert_array_equal(found, expected)
+    assert (found[full] == 0).all() and (found[~full] != 0).all()
+
+
+@settings(max_examples=60, deadline=None)
 @given(shape=shapes, size=st.sampled_from([1, 3, 15, 31, 61]), seed=st.integers(0, 999))
 def test_high_pass_kernel_is_scipy_to_the_bit(shape, size, seed) -> None:
     """Co-registration and gain run on it: SciPy's running sums, reproduced exactly."""

@@ -139,25 +139,29 @@ class ClassicalDetector(Detector):
         kernels = _kernels()
         if kernels is None or min(before.shape) < 2:
             return super().change_aligned(before, after, subpixel, gain)
-        # the shift, gain, high-pass, box means and sign in one sweep of rows (kernels.py);
-        # only the block grid of the after image is computed from a shifted copy
+        # the block grids of both images in one sweep (the after image shifted on the fly),
+        # then the shift, gain, high-pass, box means and sign in one more (kernels.py), then
+        # the sign, the scale and the cloud mask in a last one
         before = np.asarray(before, np.float32)
         after = np.asarray(after, np.float32)
         shape = before.shape
-        grid_b = grid_median(block_means(before, _BLOCK))
-        grid_a = grid_median(block_means(kernels.shift_and_gain(after, *subpixel, gain), _BLOCK))
+        grid_b, grid_a = kernels.block_grids(before, after, subpixel, gain, _BLOCK)
+        columns = _resampling(shape[1], _BLOCK)
         diff, sign = kernels.fused_change(
             before,
             after,
             subpixel,
             gain,
-            upsample_columns(grid_b, shape[1], _BLOCK),
-            upsample_columns(grid_a, shape[1], _BLOCK),
+            kernels.upsample_columns(grid_b, *columns),
+            kernels.upsample_columns(grid_a, *columns),
             *_resampling(shape[0], _BLOCK),
         )
         sigma = max(robust_sigma(diff), 0.5)
-        strength = kernels.apply_sign(diff, sign, 1.0 / (self.k_sigma * sigma))
-        return self._silence_cloud(strength, grid_b, grid_a)
+        scale = 1.0 / (self.k_sigma * sigma)
+        cloud = self._cloud(grid_b, grid_a)
+        if cloud is None:
+            return kernels.apply_sign(diff, sign, scale)
+        return kernels.apply_sign_cloud(diff, sign, scale, cloud, _BLOCK)
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         before = np.asarray(before, np.float32)

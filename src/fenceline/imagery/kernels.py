@@ -948,3 +948,221 @@ def trace_skeleton(
     if mask.ndim != 2 or mask.size == 0:
         return np.empty((0, 2)), np.empty(0, np.int64)
     return _trace_skeleton(mask, float(spur_px), int(rounds))
+
+
+# ---------------------------------------------------------------------------------------
+# the change map's block grids: block means, their 5 x 5 median, resampled along columns
+
+
+def _median_network(n: int = 25) -> np.ndarray:
+    """Compare-exchange pairs that put the median of ``n`` values in position ``n // 2``:
+    Batcher's odd-even merge sort on the next power of two, without the pairs that touch the
+    (absent, +inf) padding, and only the pairs that the median depends on."""
+
+    def merge(lo: int, hi: int, r: int):
+        step = 2 * r
+        if step < hi - lo:
+            yield from merge(lo, hi, step)
+            yield from merge(lo + r, hi, step)
+            yield from ((i, i + r) for i in range(lo + r, hi - r, step))
+        else:
+            yield lo, lo + r
+
+    def sort(lo: int, hi: int):
+        if hi - lo >= 1:
+            mid = lo + (hi - lo) // 2
+            yield from sort(lo, mid)
+            yield from sort(mid + 1, hi)
+            yield from merge(lo, hi, 1)
+
+    size = 1 << (n - 1).bit_length()
+    pairs = [p for p in sort(0, size - 1) if p[1] < n]
+    needed, kept = {n // 2}, []
+    for i, j in reversed(pairs):
+        if i in needed or j in needed:
+            kept.append((i, j))
+            needed |= {i, j}
+    return np.array(kept[::-1], np.int64)
+
+
+_MEDIAN_25 = _median_network(25)
+
+
+@_jit
+def _grid_from_sums(acc, w, block, rows_in, out, i):  # pragma: no cover - compiled
+    """Row ``i`` of the block means: sums along the row, in order, over ``rows_in`` rows."""
+    wb = out.shape[1]
+    zero = np.float32(0.0)
+    for k in range(wb):
+        c0 = k * block
+        s = acc[c0]
+        for j in range(1, block):
+            s += acc[c0 + j] if c0 + j < w else zero
+        cols_in = min(block, w - c0)
+        out[i, k] = s / np.float32(rows_in * cols_in)
+
+
+@_jit
+def _median_5x5(grid, network, out):  # pragma: no cover - compiled
+    """5 x 5 median with edges repeated (SciPy's ``median_filter(mode="nearest")``): for each
+    row of cells, their 25 neighbours side by side, sorted by the network across the row."""
+    hb, wb = grid.shape
+    padded = np.empty((hb + 4, wb + 4), np.float32)
+    for i in range(hb + 4):
+        ii = min(max(i - 2, 0), hb - 1)
+        for j in range(wb + 4):
+            padded[i, j] = grid[ii, min(max(j - 2, 0), wb - 1)]
+    stack = np.empty((25, wb), np.float32)
+    lo = np.empty(wb, np.float32)
+    hi = np.empty(wb, np.float32)
+    for i in range(hb):
+        for dr in range(5):
+            for dc in range(5):
+                k = dr * 5 + dc
+                for j in range(wb):
+                    stack[k, j] = padded[i + dr, j + dc]
+        for p in range(network.shape[0]):
+            # through two temporaries: the compiler then knows the rows do not overlap
+            ra, rb = stack[network[p, 0]], stack[network[p, 1]]
+            for j in range(wb):
+                x, y = ra[j], rb[j]
+                lo[j] = x if x < y else y
+                hi[j] = y if x < y else x
+            for j in range(wb):
+                ra[j] = lo[j]
+                rb[j] = hi[j]
+        for j in range(wb):
+            out[i, j] = stack[12, j]
+
+
+@_jit
+def _block_grids(before, after, dy, dx, gain, block, network):  # pragma: no cover - compiled
+    h, w = before.shape
+    hb, wb = (h + block - 1) // block, (w + block - 1) // block
+    fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
+    zero = np.float32(0.0)
+    means_b = np.empty((hb, wb), np.float32)
+    means_a = np.empty((hb, wb), np.float32)
+    acc_b = np.empty(w, np.float32)
+    acc_a = np.empty(w, np.float32)
+    row = np.empty(w, np.float32)
+    nxt = np.empty(w, np.float32)
+    _after_row(after, 0, fx, dx != 0, nxt)
+    for i in range(hb):
+        for j in range(block):
+            r = i * block + j
+            if r >= h:  # a partial last block: the missing rows add zeros, as numpy pads
+                for c in range(w):
+                    acc_b[c] += zero
+                    acc_a[c] += zero
+                continue
+            # the after image's row r as shift_and_gain makes it, added to the sums
+            row, nxt = nxt, row
+            first = j == 0
+            if r + 1 < h:
+                _after_row(after, r + 1, fx, dx != 0, nxt)
+            if r + 1 < h and dy != 0:
+                if first:
+                    for c in range(w):
+                        acc_a[c] = (row[c] + (nxt[c] - row[c]) * fy) * g
+                        acc_b[c] = before[r, c]
+                else:
+                    for c in range(w):
+                        acc_a[c] += (row[c] + (nxt[c] - row[c]) * fy) * g
+                        acc_b[c] += before[r, c]
+            elif first:
+                for c in range(w):
+                    acc_a[c] = row[c] * g
+                    acc_b[c] = before[r, c]
+            else:
+                for c in range(w):
+                    acc_a[c] += row[c] * g
+                    acc_b[c] += before[r, c]
+        rows_in = min(block, h - i * block)
+        _grid_from_sums(acc_b, w, block, rows_in, means_b, i)
+        _grid_from_sums(acc_a, w, block, rows_in, means_a, i)
+    grid_b = np.empty((hb, wb), np.float32)
+    grid_a = np.empty((hb, wb), np.float32)
+    _median_5x5(means_b, network, grid_b)
+    _median_5x5(means_a, network, grid_a)
+    return grid_b, grid_a
+
+
+def block_grids(
+    before: np.ndarray, after: np.ndarray, shift: tuple[float, float], gain: float, block: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """The robust background grids of a tile pair in one sweep: ``grid_median(block_means(
+    before))`` and the same of ``shift_and_gain(after, *shift, gain)``, without the shifted
+    copy (:mod:`~fenceline.imagery.radiometry`; the same float32 operations in the same order).
+
+    >>> import numpy as np
+    >>> flat = np.full((16, 24), 10, np.float32)
+    >>> [g.tolist() for g in block_grids(flat, 2 * flat, (0.0, 0.0), 1.5)]
+    [[[10.0, 10.0, 10.0], [10.0, 10.0, 10.0]], [[30.0, 30.0, 30.0], [30.0, 30.0, 30.0]]]
+    """
+    dy, dx = shift
+    if abs(dy) < 1e-3 and abs(dx) < 1e-3:
+        dy = dx = 0.0
+    elif not (0 <= dy < 1 and 0 <= dx < 1):
+        raise ValueError("sub-pixel shifts must be in [0, 1)")
+    b = np.ascontiguousarray(before, np.float32)
+    a = np.ascontiguousarray(after, np.float32)
+    if b.shape != a.shape or min(b.shape) < 1:
+        raise ValueError("block_grids needs two non-empty images of one shape")
+    return _block_grids(b, a, float(dy), float(dx), float(gain), int(block), _MEDIAN_25)
+
+
+@_jit
+def _upsample_columns(grid, low_c, frac_c):  # pragma: no cover - compiled
+    hb, wb = grid.shape
+    w = low_c.shape[0]
+    out = np.empty((hb, w), np.float32)
+    zero = np.float32(0.0)
+    for i in range(hb):
+        for c in range(w):
+            k = low_c[c]
+            step = grid[i, k + 1] - grid[i, k] if k + 1 < wb else zero
+            out[i, c] = grid[i, k] + step * frac_c[c]
+    return out
+
+
+def upsample_columns(grid: np.ndarray, low_c: np.ndarray, frac_c: np.ndarray) -> np.ndarray:
+    """:func:`~fenceline.imagery.radiometry.upsample_columns` with the column weights given
+    (``radiometry._resampling(width, block)``).
+
+    >>> import numpy as np
+    >>> from fenceline.imagery.radiometry import _resampling
+    >>> upsample_columns(np.array([[0, 8]], np.float32), *_resampling(16, 8))[0, [0, 4, 8, 12]]
+    array([0. , 0.5, 4.5, 8. ], dtype=float32)
+    """
+    return _upsample_columns(np.ascontiguousarray(grid, np.float32), low_c, frac_c)
+
+
+@_jit
+def _apply_sign_cloud(diff, sign, scale, cloud, block):  # pragma: no cover - compiled
+    h, w = diff.shape
+    keep = np.empty(w, np.float32)
+    for r in range(h):
+        if r % block == 0:
+            for c in range(w):
+                keep[c] = np.float32(0.0) if cloud[r // block, c // block] else np.float32(1.0)
+        for c in range(w):
+            value = abs(diff[r, c]) * scale
+            value = -value if sign[r, c] else value
+            diff[r, c] = value * keep[c]  # as numpy multiplies by the mask (-0.0 stays -0.0)
+
+
+def apply_sign_cloud(
+    diff: np.ndarray, sign: np.ndarray, scale: float, cloud: np.ndarray, block: int = 8
+) -> np.ndarray:
+    """:func:`apply_sign`, and 0 in the blocks ``cloud`` marks (a grid of ``block`` px
+    cells), in one pass, written into ``diff``.
+
+    >>> import numpy as np
+    >>> d = np.ones((2, 4), np.float32)
+    >>> apply_sign_cloud(d, np.zeros((2, 4), np.uint8), 2.0, np.array([[False, True]]), 2)
+    array([[2., 2., 0., 0.],
+           [2., 2., 0., 0.]], dtype=float32)
+    """
+    _apply_sign_cloud(diff, sign, np.float32(scale), np.ascontiguousarray(cloud, np.bool_), block)
+    return diff

@@ -61,16 +61,34 @@ def _high_pass_scipy(image: np.ndarray, size: int = BACKGROUND_PX) -> np.ndarray
     return data - background
 
 
+def _median(values: np.ndarray) -> np.floating:
+    """``np.median`` of a 1-D array without NaNs, by one partition: the same value (the middle
+    element, or the float mean of the two middle ones), at a third of the cost."""
+    n = values.size
+    half = n // 2
+    if n % 2:
+        return np.partition(values, half)[half]
+    part = np.partition(values, [half - 1, half])
+    return np.mean(part[half - 1 : half + 1])
+
+
 def robust_sigma(values: np.ndarray) -> float:
-    """Standard deviation estimated from the median absolute deviation."""
+    """Standard deviation estimated from the median absolute deviation.
+
+    >>> import numpy as np
+    >>> round(robust_sigma(np.random.default_rng(0).normal(0, 2, 100_001)), 1)
+    2.0
+    """
     values = np.asarray(values, np.float32).ravel()
     if values.size == 0:
         return 0.0
     if values.size > 50_000:
         # a regular sample: enough for the median and MAD (about 0.5 % error), and cheap
         values = values[:: values.size // 50_000 + 1]
-    median = np.median(values)
-    return float(1.4826 * np.median(np.abs(values - median)))
+    if np.isnan(values).any():
+        return float("nan")
+    median = _median(values)
+    return float(1.4826 * _median(np.abs(values - median)))
 
 
 def estimate_gain(before_samples: list[np.ndarray], after_samples: list[np.ndarray]) -> float:
@@ -95,20 +113,30 @@ def _resampling(n: int, block: int) -> tuple[np.ndarray, np.ndarray]:
 def block_means(image: np.ndarray, block: int = 8) -> np.ndarray:
     """Means of ``block`` x ``block`` blocks (a partial last block: the mean of its pixels).
 
+    The sums run in a fixed order (the block's rows one after the other, then its columns),
+    the order :func:`fenceline.imagery.kernels.block_grids` sums in, so both give the same
+    float32 means to the bit.
+
     >>> import numpy as np
     >>> block_means(np.arange(20, dtype=np.float32).reshape(4, 5), 2).tolist()
     [[3.0, 5.0, 6.5], [13.0, 15.0, 16.5]]
     """
     data = np.asarray(image, np.float32)
     h, w = data.shape
-    if h % block == 0 and w % block == 0:
-        # sum rows of each block, then columns: two passes, no copy of the image
-        rows = data.reshape(h // block, block, w).sum(axis=1)
-        return rows.reshape(h // block, w // block, block).sum(axis=2) / np.float32(block * block)
-    starts_r, starts_c = np.arange(0, h, block), np.arange(0, w, block)
-    sums = np.add.reduceat(np.add.reduceat(data, starts_r, axis=0), starts_c, axis=1)
-    counts = np.diff(np.append(starts_r, h))[:, None] * np.diff(np.append(starts_c, w))[None, :]
-    return sums / counts.astype(np.float32)
+    hb, wb = -(-h // block), -(-w // block)
+    if (hb * block, wb * block) != (h, w):
+        padded = np.zeros((hb * block, wb * block), np.float32)
+        padded[:h, :w] = data
+        data = padded
+    rows = data[0::block].copy()
+    for j in range(1, block):
+        rows += data[j::block]
+    sums = rows[:, 0::block].copy()
+    for j in range(1, block):
+        sums += rows[:, j::block]
+    counts_r = np.minimum(block, h - block * np.arange(hb))
+    counts_c = np.minimum(block, w - block * np.arange(wb))
+    return sums / (counts_r[:, None] * counts_c[None, :]).astype(np.float32)
 
 
 def grid_median(grid: np.ndarray, window: int = 5) -> np.ndarray:
