@@ -406,3 +406,29 @@ def test_kernels_warm_up_in_a_fresh_process() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["True", "True"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.sampled_from([(64, 64), (128, 96), (255, 256), (256, 256)]),
+    shift=st.tuples(st.floats(-4, 4), st.floats(-4, 4)),
+    seed=st.integers(0, 999),
+)
+def test_phase_correlation_is_scikit_image(size, shift, seed) -> None:
+    """Co-registration's own phase correlation (float32 half spectra) gives scikit-image's
+    sub-pixel shift."""
+    from skimage.registration import phase_cross_correlation
+
+    from fenceline.imagery.coregister import phase_correlation
+
+    rows, cols = size
+    base = ndimage.gaussian_filter(
+        np.random.default_rng(seed).normal(size=(rows + 20, cols + 20)), 2
+    )
+    moved = ndimage.shift(base, shift, order=3)
+    reference = base[10 : 10 + rows, 10 : 10 + cols].astype(np.float32)
+    moving = moved[10 : 10 + rows, 10 : 10 + cols].astype(np.float32)
+    expected, _, _ = phase_cross_correlation(
+        reference, moving, upsample_factor=10, normalization=None
+    )
+    np.testing.assert_allclose(phase_correlation(reference, moving), expected, atol=1e-6)

@@ -200,9 +200,13 @@ def add_image(
     return record | {"footprint": info["footprint"]}
 
 
-def get_image(store: Store, image_id: str, option: str = "--image") -> pd.Series:
-    """The catalog record of one image; an unknown id is a ParameterError."""
-    images = store.read_images()
+def get_image(
+    store: Store, image_id: str, option: str = "--image", images: pd.DataFrame | None = None
+) -> pd.Series:
+    """The catalog record of one image (from ``images``, the catalog already read, when
+    given); an unknown id is a ParameterError."""
+    if images is None:
+        images = store.read_images()
     match = images[images["id"] == image_id]
     if match.empty:
         known = ", ".join(images["id"].astype(str).tolist()[:10]) or "none registered"

@@ -18,22 +18,71 @@ from __future__ import annotations
 
 import numpy as np
 
-from fenceline.errors import MissingDependencyError
 from fenceline.imagery.radiometry import high_pass
 
-__all__ = ["apply_subpixel_shift", "median_shift", "window_shift"]
+__all__ = ["apply_subpixel_shift", "median_shift", "phase_correlation", "window_shift"]
 
 
 def window_shift(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
-    """Sub-pixel shift of ``after`` against ``before`` (same shape) by phase correlation."""
-    try:
-        from skimage.registration import phase_cross_correlation
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("scikit-image", "imagery") from None
-    shift, _error, _phase = phase_cross_correlation(
-        high_pass(before, 15), high_pass(after, 15), upsample_factor=10, normalization=None
-    )
-    return float(-shift[0]), float(-shift[1])
+    """Sub-pixel shift of ``after`` against ``before`` (same shape) by phase correlation of
+    the high-passed windows, to 1/10 px."""
+    dy, dx = phase_correlation(high_pass(before, 15), high_pass(after, 15), upsample=10)
+    return -dy, -dx
+
+
+def phase_correlation(
+    reference: np.ndarray, moving: np.ndarray, upsample: int = 10
+) -> tuple[float, float]:
+    """The shift ``(dy, dx)`` that registers ``moving`` with ``reference`` (2-D, same shape),
+    to ``1 / upsample`` px: the peak of their cross-correlation, then refined on an upsampled
+    grid of 1.5 px around it by a matrix-multiply DFT (Guizar-Sicairos, Thurman and Fienup,
+    "Efficient subpixel image registration algorithms", Optics Letters 33, 2008). The same
+    estimate as scikit-image's ``phase_cross_correlation(..., normalization=None)``, in
+    float32 FFTs of the real images (half spectra: half the work).
+
+    >>> import numpy as np
+    >>> from scipy import ndimage
+    >>> image = ndimage.gaussian_filter(np.random.default_rng(1).normal(size=(128, 128)), 2)
+    >>> phase_correlation(image, ndimage.shift(image, (-2.3, 0.7), order=3))
+    (2.3, -0.7)
+    """
+    from scipy import fft
+
+    ref = np.asarray(reference, np.float32)
+    mov = np.asarray(moving, np.float32)
+    rows, cols = ref.shape
+    product = fft.rfft2(ref, workers=1) * np.conj(fft.rfft2(mov, workers=1))
+    correlation = fft.irfft2(product, s=ref.shape, workers=1)
+    peak = np.unravel_index(int(np.argmax(np.abs(correlation))), ref.shape)
+    shift = np.array(peak, float)
+    size = np.array(ref.shape)
+    shift[shift > size // 2] -= size[shift > size // 2]
+    if upsample <= 1:
+        return float(shift[0]), float(shift[1])
+    shift = np.round(shift * upsample) / upsample
+    region = int(np.ceil(upsample * 1.5))
+    centre = np.fix(region / 2.0)
+    offset = centre - shift * upsample
+    # the inverse DFT of the full spectrum at (centre + k / upsample) around the shift:
+    # sum over k of S[k] exp(2 pi i f(k) x); for real images S[-k] = conj(S[k]), so the
+    # columns the half spectrum lacks are its own, conjugated, at the mirrored frequencies
+    f_rows = np.fft.fftfreq(rows, upsample)
+    f_cols = np.fft.fftfreq(cols, upsample)
+    at_rows = (np.arange(region) - offset[0])[:, None]
+    at_cols = (np.arange(region) - offset[1])[:, None]
+    k_rows = np.exp(2j * np.pi * at_rows * f_rows).astype(np.complex64)
+    half = product.shape[1]
+    k_cols = np.exp(2j * np.pi * at_cols * f_cols[:half]).astype(np.complex64)
+    upsampled = k_rows @ product @ k_cols.T
+    missing = np.arange(half, cols)  # columns of the full spectrum: N - k for k in 1 .. N - half
+    if len(missing):
+        mirror_cols = cols - missing
+        mirror_rows = (-np.arange(rows)) % rows
+        k_cols_missing = np.exp(2j * np.pi * at_cols * f_cols[missing]).astype(np.complex64)
+        upsampled += k_rows[:, mirror_rows] @ np.conj(product[:, mirror_cols]) @ k_cols_missing.T
+    best = np.unravel_index(int(np.argmax(np.abs(upsampled))), upsampled.shape)
+    shift = shift + (np.array(best) - centre) / upsample
+    return float(round(shift[0], 6)), float(round(shift[1], 6))
 
 
 def median_shift(

@@ -301,14 +301,29 @@ def _check_pair(before: pd.Series, after: pd.Series) -> None:
 
 
 def _open(record: pd.Series) -> Any:
-    rasterio = _rasterio()
+    """The image's dataset, kept open in this process (:func:`_dataset`)."""
+    _rasterio()
     from rasterio.errors import RasterioIOError
 
     path = str(record.get("cog_path") or record["path"])
     try:
-        return rasterio.open(path)
+        return _dataset(path)
     except RasterioIOError as exc:
         raise InputError(path, f"image {record['id']!r} cannot be read ({exc})") from None
+
+
+def _in_block(point: float, chip: int, block: int, lo: int, hi: int) -> int:
+    """Offset of a ``chip`` px window centred in the ``block`` px block holding ``point``
+    (centred on the point where blocks are smaller than the chip), kept within [lo, hi).
+
+    >>> _in_block(1024.0, 256, 512, 0, 2048), _in_block(300.0, 256, 128, 0, 2048)
+    (1152, 172)
+    """
+    if block >= chip:
+        start = (int(point) // block) * block + (block - chip) // 2
+    else:
+        start = int(point - chip / 2)
+    return max(lo, min(start, hi - chip))
 
 
 def plan(
@@ -328,10 +343,14 @@ def plan(
     from rasterio.windows import from_bounds
 
     detector = detector or ClassicalDetector()
-    before = get_image(store, before_id, "--before")
-    after = get_image(store, after_id, "--after")
+    images = store.read_images()
+    before = get_image(store, before_id, "--before", images)
+    after = get_image(store, after_id, "--after", images)
     _check_pair(before, after)
-    with rasterio_env(), _open(before) as bds, _open(after) as ads:
+    with rasterio_env():
+        # the datasets the tiles of this process read too (kept open: opening costs more
+        # than a chip)
+        bds, ads = _open(before), _open(after)
         if bds.crs != ads.crs:
             raise InputError(
                 str(after["path"]),
@@ -381,10 +400,13 @@ def plan(
         pairs = []
         if chip >= 64:
             n = max(1, round(math.sqrt(samples)))
+            block_h, block_w = bds.block_shapes[0]
             for fy in np.linspace(0.15, 0.85, n):
                 for fx in np.linspace(0.15, 0.85, n):
-                    col = int(c0 + fx * (c1 - c0) - chip / 2)
-                    row = int(r0 + fy * (r1 - r0) - chip / 2)
+                    # centred in the file's block (COG tile) that holds the sample point, so
+                    # a chip decodes one block, not up to four
+                    col = _in_block(c0 + fx * (c1 - c0), chip, block_w, c0, c1)
+                    row = _in_block(r0 + fy * (r1 - r0), chip, block_h, r0, r1)
                     a_col, a_row = col + round(grid_dx), row + round(grid_dy)
                     if not (
                         _usable_chip(bds.name, col, row, chip)
@@ -527,44 +549,58 @@ def detect_changes(
                 "candidates": [len(r.candidates) for r in pending],
             }
         )
-        records = []
+        # the queue's rows, column by column (one geometry conversion for the batch)
+        columns: dict[str, list[Any]] = {
+            name: []
+            for name in ("id", "kind", "score", "area_m2", "length_m", "tile_row", "tile_col")
+        }
+        windows, wkbs = [], []
         for r in pending:
             for k, c in enumerate(r.candidates):
-                geom = shapely.from_wkb(c["geometry"])
-                if p.area is not None and not geom.intersects(p.area):
-                    continue
-                records.append(
-                    {
-                        "id": f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}",
-                        "run_id": p.run_id,
-                        "kind": c["kind"],
-                        "score": round(c["score"], 4),
-                        "area_m2": round(c["area_m2"], 2),
-                        "length_m": round(c["length_m"], 2),
-                        "before_image": str(p.before["id"]),
-                        "after_image": str(p.after["id"]),
-                        "tile_row": r.row,
-                        "tile_col": r.col,
-                        "window": r.window,
-                        "detector": detector_name,
-                        "status": "pending",
-                        "geometry": geom,
-                    }
-                )
-        frame = (
-            gpd.GeoDataFrame(
-                records or None, geometry=[rec.pop("geometry") for rec in records] or [], crs=p.crs
-            )
-            if records
-            else gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs=p.crs)
+                columns["id"].append(f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}")
+                columns["kind"].append(c["kind"])
+                columns["score"].append(round(c["score"], 4))
+                columns["area_m2"].append(round(c["area_m2"], 2))
+                columns["length_m"].append(round(c["length_m"], 2))
+                columns["tile_row"].append(r.row)
+                columns["tile_col"].append(r.col)
+                windows.append(r.window)
+                wkbs.append(c["geometry"])
+        geoms = shapely.from_wkb(np.array(wkbs, dtype=object)) if wkbs else np.array([], object)
+        keep = (
+            shapely.intersects(geoms, p.area)
+            if p.area is not None and len(geoms)
+            else np.ones(len(geoms), bool)
         )
-        if len(frame):
-            frame = frame.set_geometry(
-                shapely.transform(
-                    frame.geometry.values,
+        if keep.any():
+            n = int(keep.sum())
+            data = {
+                name: np.asarray(values, dtype=object)[keep] for name, values in columns.items()
+            }
+            frame = gpd.GeoDataFrame(
+                {
+                    "id": data["id"].astype(str),
+                    "run_id": [p.run_id] * n,
+                    "kind": data["kind"].astype(str),
+                    "score": data["score"].astype(float),
+                    "area_m2": data["area_m2"].astype(float),
+                    "length_m": data["length_m"].astype(float),
+                    "before_image": [str(p.before["id"])] * n,
+                    "after_image": [str(p.after["id"])] * n,
+                    "tile_row": data["tile_row"].astype(np.int64),
+                    "tile_col": data["tile_col"].astype(np.int64),
+                    "window": np.asarray(windows, dtype=object)[keep].astype(str),
+                    "detector": [detector_name] * n,
+                    "status": ["pending"] * n,
+                },
+                geometry=shapely.transform(
+                    geoms[keep],
                     lambda xy: np.column_stack(to_4326.transform(xy[:, 0], xy[:, 1])),
-                )
-            ).set_crs("EPSG:4326", allow_override=True)
+                ),
+                crs="EPSG:4326",
+            )
+        else:
+            frame = gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs="EPSG:4326")
         entry = AuditEntry(
             analyst=analyst,
             action="detect",

@@ -79,6 +79,12 @@ def _sql_column(series: pd.Series) -> list[Any]:
     """A column as values SQLite stores (None for missing), converted column-wise."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.isoformat() for v in series]
+    numpy_dtype = isinstance(series.dtype, np.dtype)  # not pandas' nullable ones (pd.NA)
+    if numpy_dtype and series.dtype.kind in "iub":  # numpy integers and booleans: never missing
+        return series.tolist()
+    if numpy_dtype and series.dtype.kind == "f":
+        values = series.tolist()
+        return [None if v != v else v for v in values]  # NaN is missing
     values = series.astype(object).where(series.notna(), None).tolist()
     if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
         values = [v if type(v) in _NATIVE else _sql_value(v) for v in values]
