@@ -432,3 +432,38 @@ def test_phase_correlation_is_scikit_image(size, shift, seed) -> None:
         reference, moving, upsample_factor=10, normalization=None
     )
     np.testing.assert_allclose(phase_correlation(reference, moving), expected, atol=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(shape=shapes, density=st.floats(0.2, 0.95), seed=st.integers(0, 999))
+def test_thinning_kernel_is_the_numpy_thinning(shape, density, seed) -> None:
+    """Zhang-Suen thinning: the compiled one (border pixels only) is the numpy one, and
+    a skeleton lies inside its mask, one pixel wide where the mask was a 1 px line."""
+    from fenceline.imagery.linear import thin
+
+    mask = ndimage.binary_closing(np.random.default_rng(seed).random(shape) < density)
+    skeleton = thin(mask)
+    np.testing.assert_array_equal(kernels.thin(mask), skeleton)
+    assert not (skeleton & ~mask).any()
+    line = np.zeros((5, 30), bool)
+    line[2, 3:27] = True
+    np.testing.assert_array_equal(kernels.thin(line), line)
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(3, 80), spread=st.integers(1, 15), seed=st.integers(0, 999))
+def test_convex_rings_are_the_geos_hulls(n, spread, seed) -> None:
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(1, 4)
+    points = rng.integers(0, spread + 1, (n * groups, 2)).astype(float)
+    owner = np.repeat(np.arange(groups), n)
+    points[:, 0] += 3 * owner  # each group somewhere else
+    expected = [
+        shapely.normalize(shapely.convex_hull(shapely.multipoints(points[owner == g])))
+        for g in range(groups)
+    ]
+    if any(e.geom_type != "Polygon" for e in expected):
+        return  # collinear points: no polygon (detection's corners always span a pixel)
+    found = kernels.convex_rings(points, owner, int(groups))
+    for a, b in zip(found, expected, strict=True):
+        assert shapely.equals_exact(a, b, 0)

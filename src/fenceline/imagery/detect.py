@@ -6,7 +6,7 @@ appears in the after image, negative where something disappears. :func:`vectoris
 that map into candidates: compact components become polygons of new or removed structures,
 elongated ones become lines (new fences, walls, patrol strips) traced along their skeleton.
 
-Two detectors ship: :class:`ClassicalDetector` (numpy, SciPy, scikit-image; the default) and
+Two detectors ship: :class:`ClassicalDetector` (numpy, SciPy, numba; the default) and
 :class:`OnnxDetector`, which runs a model file the user supplies with onnxruntime. Nothing is
 downloaded at run time. Detectors find structures and linear infrastructure only.
 
@@ -57,7 +57,7 @@ def _ndimage():
     try:
         from scipy import ndimage
     except ImportError:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("scikit-image", "imagery") from None
+        raise MissingDependencyError("scipy", "imagery") from None
     return ndimage
 
 
@@ -328,8 +328,8 @@ def detector_from_spec(spec: dict[str, Any]) -> Detector:
 
 
 def _polygon(component: np.ndarray, x0: float = 0.0, y0: float = 0.0) -> shapely.Geometry:
-    """Outline of a component (convex hull of its pixels' corners), in pixel coordinates of
-    the map when ``(x0, y0)`` is the component window's corner.
+    """Outline of a component (convex hull of its pixels' corners, in GEOS's normal form), in
+    pixel coordinates of the map when ``(x0, y0)`` is the component window's corner.
 
     Only each row's first and last pixel can be on the hull, so only their corners are used.
     """
@@ -345,7 +345,7 @@ def _polygon(component: np.ndarray, x0: float = 0.0, y0: float = 0.0) -> shapely
             np.concatenate([top, top + 1, top, top + 1]),
         ]
     )
-    return shapely.convex_hull(shapely.multipoints(corners))
+    return shapely.normalize(shapely.convex_hull(shapely.multipoints(corners)))
 
 
 def _spread(rows: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
@@ -460,8 +460,6 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
     points in one more (their hulls in one GEOS call), each linear component's skeleton traced
     and pruned compiled, and all lines of the map normalised and simplified in one call. The
     candidates are those of the numpy path (``_candidate``), in the same order."""
-    from skimage.morphology import skeletonize
-
     labels, stats = kernels.label_components(strength)
     if len(stats) == 0:
         return []
@@ -491,8 +489,8 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
         if ok.any():
             renumber = np.cumsum(ok) - 1
             chosen = ok[owner]
-            hulls = shapely.convex_hull(
-                shapely.multipoints(points[chosen], indices=renumber[owner[chosen]])
+            hulls = kernels.convex_rings(
+                points[chosen], renumber[owner[chosen]], int(renumber[-1]) + 1
             )
             for hull, i, core_px in zip(hulls, where[ok], core[ok], strict=True):
                 found[i].append(
@@ -505,29 +503,15 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
                     }
                 )
 
-    # linear components: thinned, traced and pruned one by one (compiled), then all lines
-    # normalised and simplified at once, in each component's own window as numpy does it
-    traced, owners, origins, which = [], [], [], []
-    parts = 0
-    for i in np.flatnonzero(linear):
-        row = rows[i]
-        top, left, bottom, right = (int(v) for v in row[kernels.TOP : kernels.RIGHT + 1])
-        component = labels[top:bottom, left:right] == kept[i] + 1
-        xy, owner = kernels.trace_skeleton(skeletonize(kernels.fill_holes(component)), 8.0)
-        if len(xy) == 0:
-            continue
-        count = int(owner[-1]) + 1
-        traced.append(xy)
-        owners.append(owner + parts)
-        origins.append(np.repeat([[left, top]], count, axis=0))
-        which.append(np.full(count, i))
-        parts += count
-    if parts:
-        lines = finish_lines(
-            shapely.linestrings(np.concatenate(traced), indices=np.concatenate(owners))
-        )
-        which_line = np.concatenate(which)
-        origin = np.concatenate(origins).astype(float)
+    # linear components: each thinned, traced and pruned (one compiled call for them all),
+    # then all lines normalised and simplified at once, in each component's own window as
+    # the numpy path does it
+    where = np.flatnonzero(linear)
+    xy, owner, which_line = kernels.component_lines(labels, stats, kept[where], 8.0)
+    if len(which_line):
+        lines = finish_lines(shapely.linestrings(xy, indices=owner))
+        which_line = where[which_line]
+        origin = rows[which_line][:, [kernels.LEFT, kernels.TOP]]
         long_enough = shapely.length(lines) * gsd_m >= params["min_line_m"] / 2
         lines, which_line, origin = lines[long_enough], which_line[long_enough], origin[long_enough]
         # within a component, lines in the order of their vertices (as _candidate orders them)

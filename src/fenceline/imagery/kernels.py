@@ -27,6 +27,8 @@ import time
 import numba
 import numpy as np
 
+from fenceline.imagery.linear import zhang_suen_table
+
 __all__ = [
     "AREA",
     "BOTTOM",
@@ -38,7 +40,10 @@ __all__ = [
     "SUM",
     "TOP",
     "apply_sign",
+    "apply_sign_cloud",
+    "block_grids",
     "box_means_pair",
+    "component_lines",
     "contrast_pair",
     "enabled",
     "fill_holes",
@@ -49,7 +54,9 @@ __all__ = [
     "signed_strength",
     "spread",
     "structure_corners",
+    "thin",
     "trace_skeleton",
+    "upsample_columns",
     "warm_up",
 ]
 
@@ -434,36 +441,72 @@ def warm_up() -> float:
     high_pass(image, 15)
     labels, stats = label_components(image)
     structure_corners(labels, image, stats, np.arange(len(stats)))
-    trace_skeleton(fill_holes(image > 0))
+    component_lines(labels, stats, np.arange(len(stats)))
+    trace_skeleton(thin(fill_holes(image > 0)))
+    grids = block_grids(image, image, (0.5, 0.5), 1.0)
+    apply_sign_cloud(diff, sign, 1.0, np.zeros((3, 3), bool))
+    upsample_columns(grids[0], low, frac)
     return time.perf_counter() - start
 
 
 @_jit
 def _fill_holes(mask):  # pragma: no cover - compiled
     h, w = mask.shape
-    outside = np.zeros((h, w), np.bool_)
-    stack = np.empty(h * w, np.int64)
+    # runs of background along each row, joined to the runs they touch on the row above
+    # (4-connected: sharing a column); a group with a run on the window's edge is outside,
+    # every other group is a hole
     n = 0
     for r in range(h):
-        for c in range(w):
-            if (r == 0 or c == 0 or r == h - 1 or c == w - 1) and not mask[r, c]:
-                outside[r, c] = True
-                stack[n] = r * w + c
-                n += 1
-    while n:
-        n -= 1
-        r, c = divmod(stack[n], w)
-        for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-            rr, cc = r + dr, c + dc
-            if 0 <= rr < h and 0 <= cc < w and not mask[rr, cc] and not outside[rr, cc]:
-                outside[rr, cc] = True
-                stack[n] = rr * w + cc
-                n += 1
-    return ~outside
+        n += not mask[r, 0]
+        for c in range(1, w):
+            n += (not mask[r, c]) and mask[r, c - 1]
+    run_row = np.empty(n, np.int64)
+    run_lo = np.empty(n, np.int64)
+    run_hi = np.empty(n, np.int64)
+    row_first = np.zeros(h + 1, np.int64)
+    n = 0
+    for r in range(h):
+        row_first[r] = n
+        c = 0
+        while c < w:
+            if mask[r, c]:
+                c += 1
+                continue
+            run_row[n] = r
+            run_lo[n] = c
+            while c < w and not mask[r, c]:
+                c += 1
+            run_hi[n] = c - 1
+            n += 1
+    row_first[h] = n
+    parent = np.arange(n)
+    for r in range(1, h):
+        i, i_end = row_first[r - 1], row_first[r]
+        for j in range(row_first[r], row_first[r + 1]):
+            while i < i_end and run_hi[i] < run_lo[j]:
+                i += 1
+            k = i
+            while k < i_end and run_lo[k] <= run_hi[j]:
+                a = _find(parent, k)
+                b = _find(parent, j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+                k += 1
+    outside = np.zeros(n, np.bool_)
+    for j in range(n):
+        if run_row[j] == 0 or run_row[j] == h - 1 or run_lo[j] == 0 or run_hi[j] == w - 1:
+            outside[_find(parent, j)] = True
+    filled = mask.copy()
+    for j in range(n):
+        if not outside[_find(parent, j)]:
+            for c in range(run_lo[j], run_hi[j] + 1):
+                filled[run_row[j], c] = True
+    return filled
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """SciPy's ``binary_fill_holes`` (4-connected background) by one flood from the edges.
+    """SciPy's ``binary_fill_holes`` (4-connected background), by runs of background: the
+    work follows the runs, not the window's area.
 
     >>> import numpy as np
     >>> ring = np.ones((3, 3), bool)
@@ -1166,3 +1209,257 @@ def apply_sign_cloud(
     """
     _apply_sign_cloud(diff, sign, np.float32(scale), np.ascontiguousarray(cloud, np.bool_), block)
     return diff
+
+
+# ---------------------------------------------------------------------------------------
+# thinning, and every linear component of a map in one call
+
+
+@_jit
+def _code(image, r, c):  # pragma: no cover - compiled
+    """The pattern of a pixel's 8 neighbours (bits as in linear.zhang_suen_table)."""
+    return (
+        image[r - 1, c - 1]
+        | image[r - 1, c] << 1
+        | image[r - 1, c + 1] << 2
+        | image[r, c + 1] << 3
+        | image[r + 1, c + 1] << 4
+        | image[r + 1, c] << 5
+        | image[r + 1, c - 1] << 6
+        | image[r, c - 1] << 7
+    )
+
+
+@_jit
+def _thin(mask, table):  # pragma: no cover - compiled
+    h, w = mask.shape
+    image = np.zeros((h + 2, w + 2), np.uint8)
+    total = 0
+    for r in range(h):
+        for c in range(w):
+            if mask[r, c]:
+                image[r + 1, c + 1] = 1
+                total += 1
+    # only pixels with a background neighbour can go (one with all eight set never does),
+    # so each sub-iteration visits those, and a removed pixel's neighbours join them; each
+    # pixel joins once, so the lists never hold more than the foreground
+    active = np.zeros((h + 2, w + 2), np.uint8)
+    rows = np.empty(total, np.int64)
+    cols = np.empty(total, np.int64)
+    new_r = np.empty(total, np.int64)
+    new_c = np.empty(total, np.int64)
+    remove = np.empty(total, np.bool_)
+    n = 0
+    for r in range(1, h + 1):
+        for c in range(1, w + 1):
+            if image[r, c] and _code(image, r, c) != 255:
+                rows[n] = r
+                cols[n] = c
+                active[r, c] = 1
+                n += 1
+    removed = True
+    while removed:
+        removed = False
+        for step in (1, 2):
+            # decide for every pixel on the image as it was (the sub-iteration is parallel)
+            for i in range(n):
+                which = table[_code(image, rows[i], cols[i])]
+                remove[i] = which == 3 or which == step
+            for i in range(n):
+                if remove[i]:
+                    image[rows[i], cols[i]] = 0
+            added = 0
+            for i in range(n):
+                if not remove[i]:
+                    continue
+                removed = True
+                for dr in (-1, 0, 1):
+                    for dc in (-1, 0, 1):
+                        rr, cc = rows[i] + dr, cols[i] + dc
+                        if image[rr, cc] and not active[rr, cc]:
+                            active[rr, cc] = 1
+                            new_r[added] = rr
+                            new_c[added] = cc
+                            added += 1
+            kept = 0
+            for i in range(n):
+                if not remove[i]:
+                    rows[kept] = rows[i]
+                    cols[kept] = cols[i]
+                    kept += 1
+            for j in range(added):
+                rows[kept + j] = new_r[j]
+                cols[kept + j] = new_c[j]
+            n = kept + added
+    out = np.zeros((h, w), np.bool_)
+    for r in range(h):
+        for c in range(w):
+            out[r, c] = image[r + 1, c + 1] == 1
+    return out
+
+
+_ZHANG_SUEN = zhang_suen_table()
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """:func:`fenceline.imagery.linear.thin` (Zhang and Suen's thinning), visiting only the
+    pixels still set.
+
+    >>> import numpy as np
+    >>> bar = np.zeros((7, 12), bool)
+    >>> bar[2:5, 1:11] = True
+    >>> thin(bar).sum(axis=0).tolist()
+    [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+    """
+    mask = np.ascontiguousarray(mask, np.bool_)
+    if mask.ndim != 2:
+        raise ValueError("thin needs a 2-D mask")
+    return _thin(mask, _ZHANG_SUEN)
+
+
+@_jit
+def _component_lines(labels, stats, indices, table, spur_px, rounds):  # pragma: no cover
+    m = indices.shape[0]
+    chunks_xy = []
+    chunks_owner = []
+    parts = 0
+    part_of = []
+    for i in range(m):
+        k = indices[i]
+        top, left = int(stats[k, TOP]), int(stats[k, LEFT])
+        bottom, right = int(stats[k, BOTTOM]), int(stats[k, RIGHT])
+        mask = np.zeros((bottom - top, right - left), np.bool_)
+        for r in range(top, bottom):
+            for c in range(left, right):
+                mask[r - top, c - left] = labels[r, c] == k + 1
+        xy, owner = _trace_skeleton(_thin(_fill_holes(mask), table), spur_px, rounds)
+        if xy.shape[0] == 0:
+            continue
+        count = owner[-1] + 1
+        chunks_xy.append(xy)
+        chunks_owner.append(owner + parts)
+        for _ in range(count):
+            part_of.append(i)
+        parts += count
+    total = 0
+    for chunk in chunks_xy:
+        total += chunk.shape[0]
+    xy_all = np.empty((total, 2), np.float64)
+    owner_all = np.empty(total, np.int64)
+    at = 0
+    for j in range(len(chunks_xy)):
+        chunk = chunks_xy[j]
+        xy_all[at : at + chunk.shape[0]] = chunk
+        owner_all[at : at + chunk.shape[0]] = chunks_owner[j]
+        at += chunk.shape[0]
+    component = np.empty(parts, np.int64)
+    for j in range(parts):
+        component[j] = part_of[j]
+    return xy_all, owner_all, component
+
+
+def component_lines(
+    labels: np.ndarray,
+    stats: np.ndarray,
+    indices: np.ndarray,
+    spur_px: float = 8.0,
+    rounds: int = 3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of every component ``indices[i]`` (rows of :func:`label_components`'
+    statistics): each one's pixels in its bounding window, holes filled (:func:`fill_holes`),
+    thinned (:func:`thin`), traced and pruned (:func:`trace_skeleton`), in one call.
+
+    Returns the vertices (x = col + 0.5, y = row + 0.5 in each component's window), the line
+    each vertex belongs to, and the index ``i`` of each line's component.
+
+    >>> import numpy as np
+    >>> s = np.zeros((9, 40), np.float32)
+    >>> s[3:6, 2:38] = 2
+    >>> labels, stats = label_components(s)
+    >>> xy, owner, component = component_lines(labels, stats, np.array([0]))
+    >>> xy[[0, -1]].tolist(), component.tolist()
+    ([[1.5, 1.5], [33.5, 1.5]], [0])
+    """
+    if len(indices) == 0:
+        return np.empty((0, 2)), np.empty(0, np.int64), np.empty(0, np.int64)
+    return _component_lines(
+        np.ascontiguousarray(labels, np.int32),
+        np.ascontiguousarray(stats, np.float64),
+        np.ascontiguousarray(indices, np.int64),
+        _ZHANG_SUEN,
+        float(spur_px),
+        int(rounds),
+    )
+
+
+@_jit
+def _convex_rings(points, owner, count):  # pragma: no cover - compiled
+    """Convex hull of each owner's points (Andrew's monotone chain, collinear points dropped),
+    as closed rings, counter-clockwise from the lowest-leftmost point."""
+    n = points.shape[0]
+    start = np.zeros(count + 1, np.int64)
+    for i in range(n):
+        start[owner[i] + 1] += 1
+    for k in range(count):
+        start[k + 1] += start[k]
+    ring = np.empty((n + count, 2), np.float64)
+    ring_owner = np.empty(n + count, np.int64)
+    m = 0
+    for k in range(count):
+        a, b = start[k], start[k + 1]
+        if b == a:
+            continue
+        xy = points[a:b]
+        order = np.argsort(xy[:, 0] * 4194304.0 + xy[:, 1])  # x, then y (integer corners)
+        pts = xy[order]
+        hull = np.empty((2 * (b - a) + 1, 2), np.float64)
+        h = 0
+        for i in range(b - a):  # lower chain
+            while (
+                h >= 2
+                and (
+                    (hull[h - 1, 0] - hull[h - 2, 0]) * (pts[i, 1] - hull[h - 2, 1])
+                    - (hull[h - 1, 1] - hull[h - 2, 1]) * (pts[i, 0] - hull[h - 2, 0])
+                )
+                <= 0
+            ):
+                h -= 1
+            hull[h] = pts[i]
+            h += 1
+        lower = h + 1
+        for i in range(b - a - 2, -1, -1):  # upper chain
+            while (
+                h >= lower
+                and (
+                    (hull[h - 1, 0] - hull[h - 2, 0]) * (pts[i, 1] - hull[h - 2, 1])
+                    - (hull[h - 1, 1] - hull[h - 2, 1]) * (pts[i, 0] - hull[h - 2, 0])
+                )
+                <= 0
+            ):
+                h -= 1
+            hull[h] = pts[i]
+            h += 1
+        for j in range(h):  # the last point is the first again: a closed ring
+            ring[m] = hull[j]
+            ring_owner[m] = k
+            m += 1
+    return ring[:m], ring_owner[:m]
+
+
+def convex_rings(points: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+    """Convex hulls of groups of points (``owner`` numbers each point's group, 0 .. count -
+    1, a group's points together) as shapely polygons in GEOS's normal form: the polygons
+    ``shapely.normalize(shapely.convex_hull(multipoint))`` gives, without making a point
+    object per point.
+
+    >>> import numpy as np
+    >>> square = np.array([[0, 0], [2, 0], [1, 1], [2, 2], [0, 2], [1, 0]], float)
+    >>> convex_rings(square, np.zeros(6, np.int64), 1)[0].wkt
+    'POLYGON ((0 0, 0 2, 2 2, 2 0, 0 0))'
+    """
+    import shapely
+
+    ring, ring_owner = _convex_rings(
+        np.ascontiguousarray(points, np.float64), np.ascontiguousarray(owner, np.int64), count
+    )
+    return shapely.normalize(shapely.polygons(shapely.linearrings(ring, indices=ring_owner)))

@@ -5,7 +5,7 @@
 >>> mask[9:12, 5:55] = True
 >>> lines = skeleton_lines(mask)
 >>> len(lines), round(lines[0].length)
-(1, 48)
+(1, 46)
 """
 
 from __future__ import annotations
@@ -15,12 +15,75 @@ from typing import Any
 import numpy as np
 import shapely
 
-from fenceline.errors import MissingDependencyError
-
-__all__ = ["finish_lines", "line_key", "skeleton_lines"]
+__all__ = ["finish_lines", "line_key", "skeleton_lines", "thin", "zhang_suen_table"]
 
 #: neighbour offsets (row, col) that each skeleton pixel links to (the other half is symmetric)
 _LINKS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def zhang_suen_table() -> np.ndarray:
+    """Which pixels the thinning removes, by the pattern of their 8 neighbours.
+
+    Entry ``n`` describes a pixel whose neighbours are set as the bits of ``n`` say (1 = NW,
+    2 = N, 4 = NE, 8 = E, 16 = SE, 32 = S, 64 = SW, 128 = W): 1 if the first sub-iteration
+    removes it, 2 if the second does, 3 if both do, 0 if neither. The conditions are Zhang
+    and Suen's (1984): between 2 and 6 neighbours set, exactly one 0-to-1 transition around
+    them (N, NE, E, ..., NW, N), and N·E·S = E·S·W = 0 (first) or N·E·W = N·S·W = 0 (second).
+
+    >>> table = zhang_suen_table()
+    >>> int(table[0b00000010 | 0b00000100]), int(table[255]), int(table[0b00001000])
+    (3, 0, 0)
+    """
+    table = np.zeros(256, np.uint8)
+    for n in range(256):
+        nw, north, ne, east, se, south, sw, west = ((n >> i) & 1 for i in range(8))
+        ring = (north, ne, east, se, south, sw, west, nw)
+        count = sum(ring)
+        transitions = sum(1 for i in range(8) if ring[i] == 0 and ring[(i + 1) % 8] == 1)
+        if not (2 <= count <= 6 and transitions == 1):
+            continue
+        first = north * east * south == 0 and east * south * west == 0
+        second = north * east * west == 0 and north * south * west == 0
+        table[n] = int(first) + 2 * int(second)
+    return table
+
+
+_ZHANG_SUEN = zhang_suen_table()
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang and Suen's thinning (1984) of a binary mask to a skeleton (numpy; the compiled
+    :func:`fenceline.imagery.kernels.thin` is tested against it): two sub-iterations, each
+    removing at once every pixel :func:`zhang_suen_table` marks for it, until none is.
+
+    >>> import numpy as np
+    >>> bar = np.zeros((7, 12), bool)
+    >>> bar[2:5, 1:11] = True
+    >>> thin(bar).sum(axis=0).tolist()
+    [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+    """
+    image = np.pad(np.asarray(mask, bool), 1).astype(np.uint8)
+    centre = image[1:-1, 1:-1]
+    while True:
+        removed = False
+        for step in (1, 2):
+            code = (
+                image[:-2, :-2]
+                | image[:-2, 1:-1] << 1
+                | image[:-2, 2:] << 2
+                | image[1:-1, 2:] << 3
+                | image[2:, 2:] << 4
+                | image[2:, 1:-1] << 5
+                | image[2:, :-2] << 6
+                | image[1:-1, :-2] << 7
+            )
+            which = _ZHANG_SUEN[code]
+            remove = (centre == 1) & ((which == 3) | (which == step))
+            if remove.any():
+                centre[remove] = 0
+                removed = True
+        if not removed:
+            return centre.astype(bool)
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -71,23 +134,20 @@ def skeleton_lines(
 ) -> list[shapely.LineString]:
     """Centre lines of a binary mask, in pixel coordinates (x = col + 0.5, y = row + 0.5).
 
-    The mask is thinned (scikit-image ``skeletonize``); every pair of 8-connected skeleton
+    The mask's holes are filled and it is thinned (:func:`thin`); every pair of 8-connected skeleton
     pixels becomes a segment, and the segments are merged into lines. Spurs (pieces shorter
     than ``spur_px`` with a free end) are pruned and the rest merged again, then simplified
-    (:func:`finish_lines`). With numba, :func:`fenceline.imagery.kernels.trace_skeleton` merges
-    and prunes in one compiled pass; GEOS's line merging is the reference it is tested against.
+    (:func:`finish_lines`). With numba the thinning, merging and pruning are compiled
+    (:mod:`fenceline.imagery.kernels`); this numpy and GEOS code is the reference they are tested
+    against.
     """
-    try:
-        from skimage.morphology import skeletonize
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("scikit-image", "imagery") from None
     kernels = _kernels()
     if kernels is not None:
-        xy, owner = kernels.trace_skeleton(skeletonize(kernels.fill_holes(mask)), spur_px)
+        xy, owner = kernels.trace_skeleton(kernels.thin(kernels.fill_holes(mask)), spur_px)
         if len(xy) == 0:
             return []
         return list(finish_lines(shapely.linestrings(xy, indices=owner), simplify_px))
-    segments = _segments(skeletonize(_fill_holes(np.asarray(mask, bool))))
+    segments = _segments(thin(_fill_holes(np.asarray(mask, bool))))
     if segments is None:
         return []
     parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(segments)))

@@ -396,7 +396,7 @@ def plan(
         grid_dx = (bds.transform.c - ads.transform.c) / ads.transform.a
         grid_dy = (bds.transform.f - ads.transform.f) / ads.transform.e
         # co-registration and gain from sample windows spread over the overlap
-        chip = int(min(256, (c1 - c0) // 2, (r1 - r0) // 2))
+        chip = int(min(128, (c1 - c0) // 2, (r1 - r0) // 2))
         pairs = []
         if chip >= 64:
             n = max(1, round(math.sqrt(samples)))

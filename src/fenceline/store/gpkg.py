@@ -85,7 +85,9 @@ def _sql_column(series: pd.Series) -> list[Any]:
     if numpy_dtype and series.dtype.kind == "f":
         values = series.tolist()
         return [None if v != v else v for v in values]  # NaN is missing
-    values = series.astype(object).where(series.notna(), None).tolist()
+    values = series.tolist()
+    for i in np.flatnonzero(series.isna().to_numpy()):
+        values[i] = None  # None, NaN, NaT or pd.NA
     if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
         values = [v if type(v) in _NATIVE else _sql_value(v) for v in values]
     return values
