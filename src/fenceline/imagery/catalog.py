@@ -207,11 +207,11 @@ def get_image(
     given); an unknown id is a ParameterError."""
     if images is None:
         images = store.read_images()
-    match = images[images["id"] == image_id]
-    if match.empty:
+    where = np.flatnonzero(images["id"].to_numpy() == image_id)
+    if len(where) == 0:
         known = ", ".join(images["id"].astype(str).tolist()[:10]) or "none registered"
         raise ParameterError(option, f"no image {image_id!r} in the project (known: {known})")
-    return match.iloc[0]
+    return images.iloc[int(where[0])]
 
 
 def _acquired_days(images: gpd.GeoDataFrame) -> np.ndarray:

@@ -889,20 +889,22 @@ def _merge(
 @_jit
 def _trace_skeleton(skeleton, spur_px, rounds):  # pragma: no cover - compiled
     h, w = skeleton.shape
-    node = np.full((h, w), -1, np.int64)
+    # node numbers, written (and read) only where the skeleton is set
+    node = np.empty((h, w), np.int32)
+    n = 0
+    for r in range(h):
+        for c in range(w):
+            n += skeleton[r, c]
+    rr = np.empty(n, np.int64)
+    cc = np.empty(n, np.int64)
     n = 0
     for r in range(h):
         for c in range(w):
             if skeleton[r, c]:
                 node[r, c] = n
+                rr[n] = r
+                cc[n] = c
                 n += 1
-    rr = np.empty(n, np.int64)
-    cc = np.empty(n, np.int64)
-    for r in range(h):
-        for c in range(w):
-            if node[r, c] >= 0:
-                rr[node[r, c]] = r
-                cc[node[r, c]] = c
     # links as in skeleton_segments: right, down, and diagonals with no 4-connected path
     la = np.empty(4 * n, np.int64)
     lb = np.empty(4 * n, np.int64)
@@ -1160,12 +1162,13 @@ def _upsample_columns(grid, low_c, frac_c):  # pragma: no cover - compiled
     hb, wb = grid.shape
     w = low_c.shape[0]
     out = np.empty((hb, w), np.float32)
-    zero = np.float32(0.0)
+    step = np.zeros(wb, np.float32)  # to the next block (0 after the last, as numpy pads)
     for i in range(hb):
+        for k in range(wb - 1):
+            step[k] = grid[i, k + 1] - grid[i, k]
         for c in range(w):
             k = low_c[c]
-            step = grid[i, k + 1] - grid[i, k] if k + 1 < wb else zero
-            out[i, c] = grid[i, k] + step * frac_c[c]
+            out[i, c] = grid[i, k] + step[k] * frac_c[c]
     return out
 
 

@@ -246,7 +246,13 @@ def _to_image(found: list[dict[str, Any]], job: TileJob) -> list[dict[str, Any]]
     inside = np.zeros(len(geoms), bool)
     inside[polygon] = shapely.contains(core, shapely.centroid(geoms[polygon]))
     clipped = geoms.copy()
-    clipped[~polygon] = shapely.intersection(geoms[~polygon], core)
+    # a line inside the core stays as it is; only the others are clipped (GEOS overlay)
+    x0, y0, x1, y1 = c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h
+    bounds = shapely.bounds(geoms)
+    cut = ~polygon & ~(
+        (bounds[:, 0] >= x0) & (bounds[:, 1] >= y0) & (bounds[:, 2] <= x1) & (bounds[:, 3] <= y1)
+    )
+    clipped[cut] = shapely.intersection(geoms[cut], core)
     parts, owner = shapely.get_parts(clipped, return_index=True)
     line_part = ~polygon[owner]
     keep = np.where(line_part, shapely.length(parts) > 0, inside[owner])
@@ -415,7 +421,7 @@ def plan(
                         continue
                     b = _read(bds.name, col, row, chip, chip)
                     a = _read(ads.name, a_col, a_row, chip, chip)
-                    if b.std() > 0 and a.std() > 0:
+                    if b.max() > b.min() and a.max() > a.min():  # not flat
                         pairs.append((b, a))
         dy, dx = median_shift(pairs) if pairs else (0.0, 0.0)
         gain = estimate_gain([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else 1.0
