@@ -467,3 +467,27 @@ def test_convex_rings_are_the_geos_hulls(n, spread, seed) -> None:
     found = kernels.convex_rings(points, owner, int(groups))
     for a, b in zip(found, expected, strict=True):
         assert shapely.equals_exact(a, b, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.tuples(st.integers(2, 90), st.integers(2, 90)),
+    shift=st.sampled_from([(0.0, 0.0), (0.5, 0.0), (0.37, 0.62)]),
+    dtype=st.sampled_from([np.uint8, np.uint16]),
+    seed=st.integers(0, 999),
+)
+def test_integer_tiles_give_the_float_change_map(shape, shift, dtype, seed) -> None:
+    """Tiles are read in the file's pixel type; the change map of 8 or 16-bit tiles is the
+    one of the same pixels as float32, to the bit."""
+    from fenceline.imagery.detect import ClassicalDetector
+
+    rng = np.random.default_rng(seed)
+    before = rng.integers(0, 250, shape).astype(dtype)
+    after = np.clip(before + rng.integers(-4, 5, shape), 0, 255).astype(dtype)
+    after[: shape[0] // 2, : shape[1] // 2] = 200  # something new
+    detector = ClassicalDetector()
+    expected = detector.change_aligned(
+        before.astype(np.float32), after.astype(np.float32), shift, 1.1
+    )
+    found = detector.change_aligned(before, after, shift, 1.1)
+    np.testing.assert_array_equal(found, expected)

@@ -93,8 +93,8 @@ class Detector(abc.ABC):
         if kernels is not None and after.size:
             after = kernels.shift_and_gain(after, *subpixel, gain)
         else:
-            after = apply_subpixel_shift(after, *subpixel) * gain
-        return self.change(before, after)
+            after = apply_subpixel_shift(np.asarray(after, np.float32), *subpixel) * gain
+        return self.change(np.asarray(before, np.float32), after)
 
 
 #: block side (px) of the classical detector's background grid
@@ -141,9 +141,8 @@ class ClassicalDetector(Detector):
             return super().change_aligned(before, after, subpixel, gain)
         # the block grids of both images in one sweep (the after image shifted on the fly),
         # then the shift, gain, high-pass, box means and sign in one more (kernels.py), then
-        # the sign, the scale and the cloud mask in a last one
-        before = np.asarray(before, np.float32)
-        after = np.asarray(after, np.float32)
+        # the sign, the scale and the cloud mask in a last one; 8 or 16-bit tiles are read as
+        # they are (kernels._pixels)
         shape = before.shape
         grid_b, grid_a = kernels.block_grids(before, after, subpixel, gain, _BLOCK)
         columns = _resampling(shape[1], _BLOCK)

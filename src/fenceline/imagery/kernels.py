@@ -79,6 +79,23 @@ def enabled() -> bool:
 
 _jit = numba.njit(cache=True, nogil=True)
 
+#: pixel types the tile kernels read as they are (others are converted to float32 first)
+_NATIVE = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16), np.dtype(np.float32))
+
+
+def _pixels(image: np.ndarray) -> np.ndarray:
+    """A tile for the kernels: 8 and 16-bit integers and float32 as they are (each pixel is
+    made float32 where it is read, so the result is what float32 input gives), else float32.
+
+    >>> import numpy as np
+    >>> _pixels(np.zeros((2, 2), np.uint8)).dtype, _pixels(np.zeros((2, 2))).dtype
+    (dtype('uint8'), dtype('float32'))
+    """
+    image = np.asarray(image)
+    if image.dtype in _NATIVE:
+        return np.ascontiguousarray(image)
+    return np.ascontiguousarray(image, np.float32)
+
 
 # ---------------------------------------------------------------------------------------
 # change map
@@ -444,6 +461,9 @@ def warm_up() -> float:
     component_lines(labels, stats, np.arange(len(stats)))
     trace_skeleton(thin(fill_holes(image > 0)))
     grids = block_grids(image, image, (0.5, 0.5), 1.0)
+    pixels = (image * 10 + 100).astype(np.uint8)  # 8-bit tiles, as most imagery is read
+    block_grids(pixels, pixels, (0.5, 0.5), 1.0)
+    fused_change(pixels, pixels, (0.5, 0.5), 1.0, cols, cols, low, frac)
     apply_sign_cloud(diff, sign, 1.0, np.zeros((3, 3), bool))
     upsample_columns(grids[0], low, frac)
     return time.perf_counter() - start
@@ -525,10 +545,11 @@ def _after_row(after, r, fx, shifted_x, out):  # pragma: no cover - compiled
     """Row ``r`` of the after image shifted along x (when ``shifted_x``), into ``out``."""
     w = after.shape[1]
     for c in range(w):
-        out[c] = after[r, c]
+        out[c] = np.float32(after[r, c])
     if shifted_x:
         for c in range(w - 1):
-            out[c] = after[r, c] + (after[r, c + 1] - after[r, c]) * fx
+            x = np.float32(after[r, c])
+            out[c] = x + (np.float32(after[r, c + 1]) - x) * fx
 
 
 @_jit
@@ -573,7 +594,7 @@ def _fused_change(
                 if lr < last:
                     gb = gb + (cols_b[lr + 1, c] - gb) * fr
                     ga = ga + (cols_a[lr + 1, c] - ga) * fr
-                hb = before[r, c] - gb
+                hb = np.float32(before[r, c]) - gb
                 ha = sa[c] - ga
                 d[k, c] = ha - hb
                 e[k, c] = abs(ha) - abs(hb)
@@ -644,8 +665,8 @@ def fused_change(
     diff = np.empty((h, w), np.float32)
     sign = np.empty((h, w), np.uint8)
     _fused_change(
-        np.ascontiguousarray(before, np.float32),
-        np.ascontiguousarray(after, np.float32),
+        _pixels(before),
+        _pixels(after),
         float(dy),
         float(dx),
         float(gain),
@@ -1110,19 +1131,19 @@ def _block_grids(before, after, dy, dx, gain, block, network):  # pragma: no cov
                 if first:
                     for c in range(w):
                         acc_a[c] = (row[c] + (nxt[c] - row[c]) * fy) * g
-                        acc_b[c] = before[r, c]
+                        acc_b[c] = np.float32(before[r, c])
                 else:
                     for c in range(w):
                         acc_a[c] += (row[c] + (nxt[c] - row[c]) * fy) * g
-                        acc_b[c] += before[r, c]
+                        acc_b[c] += np.float32(before[r, c])
             elif first:
                 for c in range(w):
                     acc_a[c] = row[c] * g
-                    acc_b[c] = before[r, c]
+                    acc_b[c] = np.float32(before[r, c])
             else:
                 for c in range(w):
                     acc_a[c] += row[c] * g
-                    acc_b[c] += before[r, c]
+                    acc_b[c] += np.float32(before[r, c])
         rows_in = min(block, h - i * block)
         _grid_from_sums(acc_b, w, block, rows_in, means_b, i)
         _grid_from_sums(acc_a, w, block, rows_in, means_a, i)
@@ -1150,8 +1171,7 @@ def block_grids(
         dy = dx = 0.0
     elif not (0 <= dy < 1 and 0 <= dx < 1):
         raise ValueError("sub-pixel shifts must be in [0, 1)")
-    b = np.ascontiguousarray(before, np.float32)
-    a = np.ascontiguousarray(after, np.float32)
+    b, a = _pixels(before), _pixels(after)
     if b.shape != a.shape or min(b.shape) < 1:
         raise ValueError("block_grids needs two non-empty images of one shape")
     return _block_grids(b, a, float(dy), float(dx), float(gain), int(block), _MEDIAN_25)

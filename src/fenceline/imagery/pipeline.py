@@ -107,32 +107,43 @@ def _dataset(path: str) -> Any:
     if ds is None or ds.closed or opened != stamp:
         if ds is not None and not ds.closed:
             ds.close()
+        if ds is not None:
+            _MASKED.pop(id(ds), None)
         ds = rasterio.open(path)
+        _MASKED.pop(id(ds), None)  # a new object may reuse a closed one's id
         _DATASETS[path] = (ds, stamp)
     return ds
 
 
 def _read(path: str, col: int, row: int, width: int, height: int) -> np.ndarray:
-    """Read a window of band 1, padding with edge values where it leaves the image."""
+    """Read a window of band 1 in the file's own pixel type, padding with edge values where
+    it leaves the image."""
     from rasterio.windows import Window
 
     ds = _dataset(path)
     c0, r0 = max(0, col), max(0, row)
     c1, r1 = min(ds.width, col + width), min(ds.height, row + height)
     if c1 <= c0 or r1 <= r0:
-        return np.zeros((height, width), np.float32)
-    data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float32)
+        return np.zeros((height, width), ds.dtypes[0])
+    data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
     pad = ((r0 - row, row + height - r1), (c0 - col, col + width - c1))
     if any(p for pair in pad for p in pair):
         data = np.pad(data, pad, mode="edge")
     return data
 
 
+_MASKED: dict[int, bool] = {}
+
+
 def _has_mask(ds: Any) -> bool:
-    """Whether a dataset marks invalid pixels (nodata value, mask band or alpha)."""
+    """Whether a dataset marks invalid pixels (nodata value, mask band or alpha); asked once
+    per open dataset (GDAL's answer costs more than a small read)."""
     from rasterio.enums import MaskFlags
 
-    return MaskFlags.all_valid not in ds.mask_flag_enums[0]
+    key = id(ds)
+    if key not in _MASKED:
+        _MASKED[key] = MaskFlags.all_valid not in ds.mask_flag_enums[0]
+    return _MASKED[key]
 
 
 def _read_valid(
@@ -212,6 +223,7 @@ def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResul
             return TileResult(job.tile.row, job.tile.col, job.tile.window_text, [])
         if nodata.any():
             # a neutral fill, so nodata neither drags the background nor looks like change
+            before, after = before.astype(np.float32), after.astype(np.float32)
             good = ~(nodata | outside)
             before[nodata] = np.median(before[good])
             after[nodata] = np.median(after[good])
