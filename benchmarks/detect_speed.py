@@ -15,10 +15,18 @@ Prints, for the same image pair in the same run:
   times the pixels (target: flat);
 - wall time with a Dask LocalCluster of 2 worker processes against 1;
 - the one-off cost of the numba kernels (compiling them with an empty cache; loading them
-  from the cache in each process), excluded from the rates: they are warmed up first.
+  from the cache in each process), excluded from the rates: they are warmed up first;
+- for reference, the rate of reading every block of both files once (no tiles, no overlap):
+  the tiles' windows (1088 px with their overlap, on the COGs' 512 px blocks) decode most
+  blocks more than once, so "read only" above is the reading detection itself does, not the
+  least reading the pair needs.
 
-    PYTHONPATH=src python benchmarks/detect_speed.py [--size 2048] [--repeat 3] [--no-memory]
-        [--no-dask]
+The dense and sparse comparisons run for each ``--sizes`` (default 2048 and 4096 px a side:
+the per-scene plan and queue weigh less on the larger one, as on real scenes, which are far
+larger still); memory and Dask use the first size.
+
+    PYTHONPATH=src python benchmarks/detect_speed.py [--sizes 2048 4096] [--repeat 3]
+        [--no-memory] [--no-dask]
 """
 
 from __future__ import annotations
@@ -89,6 +97,24 @@ def read_tile(job: TileJob) -> int:
     return width * height
 
 
+def read_blocks_once(pair) -> float:
+    """Seconds to read every block of both files once, block by block (the least decoding
+    the pair needs), in this process."""
+    import rasterio
+    from rasterio.windows import Window
+
+    start = time.perf_counter()
+    with rasterio_env():
+        for path in (pair.before, pair.after):
+            with rasterio.open(path) as ds:
+                block_h, block_w = ds.block_shapes[0]
+                for row in range(0, ds.height, block_h):
+                    for col in range(0, ds.width, block_w):
+                        width, height = min(block_w, ds.width - col), min(block_h, ds.height - row)
+                        ds.read(1, window=Window(col, row, width, height))
+    return time.perf_counter() - start
+
+
 def read_only(project: fenceline.Project, workers: int = 1) -> float:
     """Seconds to read every tile window (with overlap) of both images, in this process
     (``workers=1``) or spread over the local pool, as ``detect_changes`` spreads tiles."""
@@ -146,6 +172,11 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
             f"    ratio detection / read:  {ratio:8.2f}   (target >= 0.5: "
             f"{'met' if ratio >= 0.5 else 'MISSED'})"
         )
+    once = statistics.median(read_blocks_once(pair) for _ in range(repeat))
+    print(
+        f"  for reference, each block of both files read once, 1 process: {mp / once:8.1f} MP/s "
+        "(the tiles' overlapping windows decode blocks more than once)"
+    )
     runs = [stages(project) for _ in range(repeat)]
     total = statistics.median(sum(r.values()) for r in runs)
     print("  where the time of 1 process goes (median seconds for the scene):")
@@ -206,7 +237,7 @@ def memory_in_fresh_process(size: int, tmp: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--tmp", default="", help=argparse.SUPPRESS)
@@ -219,12 +250,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        size = args.size
         workers = default_workers()
-        mp = size * size / 1e6
         print(
-            f"SYNTHETIC scenes {size}x{size} px at 0.5 m ({mp:.1f} MP per date), tiles 1024 px, "
-            f"{os.cpu_count()} CPUs, default local pool {workers} processes"
+            f"SYNTHETIC scenes at 0.5 m, tiles 1024 px, {os.cpu_count()} CPUs, "
+            f"default local pool {workers} processes"
         )
         print(compile_report(tmp))
         start = time.perf_counter()
@@ -235,16 +264,26 @@ def main() -> None:
                 f"local pool start-up: {time.perf_counter() - start:.2f} s (once per process, "
                 "kernels loaded from the cache included; excluded from the pool figures below)"
             )
-        pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
-        print(
-            "\nSYNTHETIC dense change (about 100 new posts per km², a fence and a strip "
-            "across the scene, every nuisance)"
-        )
-        compare(tmp, pair, "dense", mp, args.repeat, workers)
-        sparse = make_pair(tmp, size=size, seed=11, nuisance="all", name="sparse", n_posts=4)
-        print("\nSYNTHETIC sparse change (4 new posts, a fence and a strip, every nuisance)")
-        compare(tmp, sparse, "sparse", mp, args.repeat, workers)
+        for size in args.sizes:
+            mp = size * size / 1e6
+            pair = make_pair(tmp, size=size, seed=11, nuisance="all", name=f"speed{size}")
+            print(
+                f"\nSYNTHETIC {size}x{size} px ({mp:.1f} MP per date), dense change (about 100 "
+                "new posts per km², a fence and a strip across the scene, every nuisance)"
+            )
+            compare(tmp, pair, f"dense{size}", mp, args.repeat, workers)
+            sparse = make_pair(
+                tmp, size=size, seed=11, nuisance="all", name=f"sparse{size}", n_posts=4
+            )
+            print(
+                f"\nSYNTHETIC {size}x{size} px, sparse change (4 new posts, a fence and a strip, "
+                "every nuisance)"
+            )
+            compare(tmp, sparse, f"sparse{size}", mp, args.repeat, workers)
         shutdown_pool(wait=True)
+        size = args.sizes[0]
+        mp = size * size / 1e6
+        pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
 
         if not args.no_memory:
             print("\npeak memory of one detection run (fresh process, 1 worker)")
