@@ -41,7 +41,6 @@ from fenceline.imagery.radiometry import (
     grid_median,
     robust_sigma,
     upsample,
-    upsample_columns,
 )
 
 __all__ = [
@@ -163,28 +162,16 @@ class ClassicalDetector(Detector):
         return kernels.apply_sign_cloud(diff, sign, scale, cloud, _BLOCK)
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        kernels = _kernels()
+        if kernels is not None and min(np.shape(before)) >= 2:
+            # the compiled sweep with no shift and unit gain: the same float32 operations
+            return self.change_aligned(before, after, (0.0, 0.0), 1.0)
         before = np.asarray(before, np.float32)
         after = np.asarray(after, np.float32)
-        shape = before.shape
         # robust backgrounds on the 8 px block grid (1/64 of the pixels), then upsampled
         grid_b = grid_median(block_means(before, _BLOCK))
         grid_a = grid_median(block_means(after, _BLOCK))
-        kernels = _kernels()
-        if kernels is not None and min(shape) >= 2:
-            # the same float32 operations, fused into three sweeps (kernels.py)
-            d, e = kernels.contrast_pair(
-                before,
-                after,
-                upsample_columns(grid_b, shape[1], _BLOCK),
-                upsample_columns(grid_a, shape[1], _BLOCK),
-                *_resampling(shape[0], _BLOCK),
-            )
-            diff, which = kernels.box_means_pair(d, e)
-            del d, e
-            sigma = max(robust_sigma(diff), 0.5)
-            strength = kernels.signed_strength(diff, which, 1.0 / (self.k_sigma * sigma))
-        else:
-            strength = self._change_numpy(before, after, grid_b, grid_a)
+        strength = self._change_numpy(before, after, grid_b, grid_a)
         return self._silence_cloud(strength, grid_b, grid_a)
 
     def _silence_cloud(

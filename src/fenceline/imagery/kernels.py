@@ -42,16 +42,13 @@ __all__ = [
     "apply_sign",
     "apply_sign_cloud",
     "block_grids",
-    "box_means_pair",
     "component_lines",
-    "contrast_pair",
     "enabled",
     "fill_holes",
     "fused_change",
     "high_pass",
     "label_components",
     "shift_and_gain",
-    "signed_strength",
     "spread",
     "structure_corners",
     "thin",
@@ -151,148 +148,12 @@ def shift_and_gain(image: np.ndarray, dy: float, dx: float, gain: float) -> np.n
 
 
 @_jit
-def _contrast_pair(before, after, cols_b, cols_a, low_r, frac_r, d, e):  # pragma: no cover
-    h, w = before.shape
-    last = cols_b.shape[0] - 1
-    for r in range(h):
-        lr = low_r[r]
-        fr = frac_r[r]
-        for c in range(w):
-            gb = cols_b[lr, c]
-            ga = cols_a[lr, c]
-            if lr < last:
-                gb = gb + (cols_b[lr + 1, c] - gb) * fr
-                ga = ga + (cols_a[lr + 1, c] - ga) * fr
-            hb = before[r, c] - gb
-            ha = after[r, c] - ga
-            d[r, c] = ha - hb
-            e[r, c] = abs(ha) - abs(hb)
-
-
-def contrast_pair(
-    before: np.ndarray,
-    after: np.ndarray,
-    columns_before: np.ndarray,
-    columns_after: np.ndarray,
-    low_r: np.ndarray,
-    frac_r: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """High-passed difference ``ha - hb`` and change of contrast ``|ha| - |hb|`` in one sweep,
-    ``h = image - background``, each background resampled row by row from its grid already
-    resampled along columns (:func:`~fenceline.imagery.radiometry.upsample`'s two steps).
-
-    >>> import numpy as np
-    >>> from fenceline.imagery.radiometry import upsample_columns, _resampling
-    >>> grid = np.zeros((2, 2), np.float32)
-    >>> cols = upsample_columns(grid, 16, 8)
-    >>> d, e = contrast_pair(np.ones((16, 16), np.float32), np.full((16, 16), 3, np.float32),
-    ...                      cols, cols, *_resampling(16, 8))
-    >>> float(d[5, 5]), float(e[5, 5])
-    (2.0, 2.0)
-    """
-    d = np.empty(before.shape, np.float32)
-    e = np.empty(before.shape, np.float32)
-    if before.size:
-        _contrast_pair(
-            np.ascontiguousarray(before, np.float32),
-            np.ascontiguousarray(after, np.float32),
-            np.ascontiguousarray(columns_before, np.float32),
-            np.ascontiguousarray(columns_after, np.float32),
-            low_r,
-            frac_r,
-            d,
-            e,
-        )
-    return d, e
-
-
-@_jit
 def _mirror(i, n):  # pragma: no cover - compiled
     if i < 0:
         return -i - 1
     if i >= n:
         return 2 * n - 1 - i
     return i
-
-
-@_jit
-def _box_rows(x, half, scale, out, tmp):  # pragma: no cover - compiled
-    h, w = x.shape
-    for r in range(h):
-        r0 = _mirror(r - half, h)
-        for c in range(w):
-            tmp[c] = x[r0, c]
-        for k in range(1 - half, half + 1):
-            rk = _mirror(r + k, h)
-            for c in range(w):
-                tmp[c] += x[rk, c]
-        # the inner columns, unrolled for the two sizes used (the same order of additions)
-        if half == 1:
-            for c in range(1, w - 1):
-                out[r, c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * scale
-        elif half == 2:
-            for c in range(2, w - 2):
-                out[r, c] = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * scale
-        else:
-            for c in range(half, w - half):
-                s = tmp[c - half]
-                for k in range(1 - half, half + 1):
-                    s += tmp[c + k]
-                out[r, c] = s * scale
-        c = 0
-        while c < w:  # the edge columns (mirrored neighbours)
-            if c == half and w - half > half:
-                c = w - half
-                continue
-            s = tmp[_mirror(c - half, w)]
-            for k in range(1 - half, half + 1):
-                s += tmp[_mirror(c + k, w)]
-            out[r, c] = s * scale
-            c += 1
-
-
-@_jit
-def _box_pair(d, e, out_d, out_e):  # pragma: no cover - compiled
-    tmp = np.empty(d.shape[1], np.float32)
-    _box_rows(d, 1, np.float32(1.0 / 9), out_d, tmp)
-    _box_rows(e, 2, np.float32(1.0 / 25), out_e, tmp)
-
-
-def box_means_pair(d: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``box_mean(d, 3)`` and ``box_mean(e, 5)`` (edges mirrored), each in one sweep of rows
-    (column sums into a row buffer, then row sums); arrays at least 2 px on each side.
-
-    >>> import numpy as np
-    >>> ones = np.ones((4, 6), np.float32)
-    >>> [float(m.max()) for m in box_means_pair(ones, ones)]
-    [1.0, 1.0]
-    """
-    out_d = np.empty(d.shape, np.float32)
-    out_e = np.empty(e.shape, np.float32)
-    if min(d.shape) < 2:
-        raise ValueError("box_means_pair needs at least 2 x 2 px")
-    _box_pair(np.ascontiguousarray(d), np.ascontiguousarray(e), out_d, out_e)
-    return out_d, out_e
-
-
-@_jit
-def _signed_strength(diff, which, scale):  # pragma: no cover - compiled
-    h, w = diff.shape
-    for r in range(h):
-        for c in range(w):
-            diff[r, c] = np.float32(np.copysign(abs(diff[r, c]) * scale, which[r, c]))
-
-
-def signed_strength(diff: np.ndarray, which: np.ndarray, scale: float) -> np.ndarray:
-    """``copysign(|diff| * scale, which)`` (float32), written into ``diff``.
-
-    >>> import numpy as np
-    >>> d = np.array([[2, -2]], np.float32)
-    >>> signed_strength(d, np.array([[-1, 1]], np.float32), 0.5).tolist()
-    [[-1.0, 1.0]]
-    """
-    _signed_strength(diff, which, np.float32(scale))
-    return diff
 
 
 @_jit
@@ -450,9 +311,6 @@ def warm_up() -> float:
     cols = np.zeros((3, 24), np.float32)
     low = np.zeros(24, np.intp)
     frac = np.zeros(24, np.float32)
-    d, e = contrast_pair(image, image, cols, cols, low, frac)
-    diff, which = box_means_pair(d, e)
-    signed_strength(diff, which, 1.0)
     diff, sign = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
     apply_sign(diff, sign, 1.0)
     high_pass(image, 15)
