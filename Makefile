@@ -21,6 +21,8 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,imagery,postgis,testimony,web]'
+	@# compile the imagery kernels once, here, rather than in every test process at once
+	$(BIN)/python -c "from fenceline.imagery import kernels; print(f'imagery kernels compiled in {kernels.warm_up():.0f} s')"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
