@@ -20,13 +20,29 @@ import numpy as np
 
 from fenceline.imagery.radiometry import high_pass
 
-__all__ = ["apply_subpixel_shift", "median_shift", "phase_correlation", "window_shift"]
+__all__ = [
+    "CHIP_HIGH_PASS_PX",
+    "apply_subpixel_shift",
+    "median_shift",
+    "phase_correlation",
+    "window_shift",
+]
 
 
-def window_shift(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+#: background box (px) of the high-pass that co-registration and the gain work on
+CHIP_HIGH_PASS_PX = 15
+
+
+def window_shift(
+    before: np.ndarray, after: np.ndarray, *, high_passed: bool = False
+) -> tuple[float, float]:
     """Sub-pixel shift of ``after`` against ``before`` (same shape) by phase correlation of
-    the high-passed windows, to 1/10 px."""
-    dy, dx = phase_correlation(high_pass(before, 15), high_pass(after, 15), upsample=10)
+    the high-passed windows (``high_pass(..., CHIP_HIGH_PASS_PX)``; already done when
+    ``high_passed``), to 1/10 px."""
+    if not high_passed:
+        before = high_pass(before, CHIP_HIGH_PASS_PX)
+        after = high_pass(after, CHIP_HIGH_PASS_PX)
+    dy, dx = phase_correlation(before, after, upsample=10)
     return -dy, -dx
 
 
@@ -86,10 +102,10 @@ def phase_correlation(
 
 
 def median_shift(
-    pairs: list[tuple[np.ndarray, np.ndarray]], max_px: float = 16
+    pairs: list[tuple[np.ndarray, np.ndarray]], max_px: float = 16, *, high_passed: bool = False
 ) -> tuple[float, float]:
     """Median of the per-window shifts (windows that disagree wildly are ignored)."""
-    shifts = np.array([window_shift(b, a) for b, a in pairs], dtype=float)
+    shifts = np.array([window_shift(b, a, high_passed=high_passed) for b, a in pairs], dtype=float)
     if len(shifts) == 0:
         return 0.0, 0.0
     shifts = shifts[np.all(np.abs(shifts) <= max_px, axis=1)]

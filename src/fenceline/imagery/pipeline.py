@@ -41,14 +41,14 @@ from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.hashing import sha256_file
 from fenceline.imagery.catalog import get_image
 from fenceline.imagery.cog import rasterio_env
-from fenceline.imagery.coregister import median_shift
+from fenceline.imagery.coregister import CHIP_HIGH_PASS_PX, median_shift
 from fenceline.imagery.detect import (
     ClassicalDetector,
     Detector,
     detector_from_spec,
     vectorise,
 )
-from fenceline.imagery.radiometry import estimate_gain
+from fenceline.imagery.radiometry import estimate_gain, high_pass
 from fenceline.imagery.scheduler import map_unordered
 from fenceline.imagery.tiles import Tile, tile_grid
 from fenceline.store import AuditEntry, Store
@@ -435,8 +435,16 @@ def plan(
                     a = _read(ads.name, a_col, a_row, chip, chip)
                     if b.max() > b.min() and a.max() > a.min():  # not flat
                         pairs.append((b, a))
-        dy, dx = median_shift(pairs) if pairs else (0.0, 0.0)
-        gain = estimate_gain([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else 1.0
+        # each chip high-passed once; the shift and the gain both come from those
+        passed = [
+            (high_pass(b, CHIP_HIGH_PASS_PX), high_pass(a, CHIP_HIGH_PASS_PX)) for b, a in pairs
+        ]
+        dy, dx = median_shift(passed, high_passed=True) if passed else (0.0, 0.0)
+        gain = (
+            estimate_gain([p[0] for p in passed], [p[1] for p in passed], size=None)
+            if passed
+            else 1.0
+        )
         total_dy, total_dx = round(grid_dy) + dy, round(grid_dx) + dx
         offset = (math.floor(total_dy), math.floor(total_dx))
         subpixel = (total_dy - offset[0], total_dx - offset[1])

@@ -91,10 +91,20 @@ def robust_sigma(values: np.ndarray) -> float:
     return float(1.4826 * _median(np.abs(values - median)))
 
 
-def estimate_gain(before_samples: list[np.ndarray], after_samples: list[np.ndarray]) -> float:
-    """Gain that brings the after image's local contrast to the before image's."""
-    b = robust_sigma(np.concatenate([high_pass(s).ravel() for s in before_samples]))
-    a = robust_sigma(np.concatenate([high_pass(s).ravel() for s in after_samples]))
+def estimate_gain(
+    before_samples: list[np.ndarray],
+    after_samples: list[np.ndarray],
+    size: int | None = BACKGROUND_PX,
+) -> float:
+    """Gain that brings the after image's local contrast to the before image's: the ratio of
+    the robust σ of the high-passed samples (``high_pass(sample, size)``; ``size=None``: the
+    samples are high-passed already)."""
+
+    def contrast(samples: list[np.ndarray]) -> float:
+        passed = samples if size is None else [high_pass(s, size) for s in samples]
+        return robust_sigma(np.concatenate([np.ravel(p) for p in passed]))
+
+    b, a = contrast(before_samples), contrast(after_samples)
     if a <= 0 or b <= 0:
         return 1.0
     return float(np.clip(b / a, 0.25, 4.0))
