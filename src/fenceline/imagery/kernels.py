@@ -1274,6 +1274,15 @@ def component_lines(
 
 
 @_jit
+def _turn(hull, h, pts, i):  # pragma: no cover - compiled
+    """Cross product of (last hull point - the one before) and (point i - the one before):
+    positive where point i turns left."""
+    return (hull[h - 1, 0] - hull[h - 2, 0]) * (pts[i, 1] - hull[h - 2, 1]) - (
+        hull[h - 1, 1] - hull[h - 2, 1]
+    ) * (pts[i, 0] - hull[h - 2, 0])
+
+
+@_jit
 def _convex_rings(points, owner, count):  # pragma: no cover - compiled
     """Convex hull of each owner's points (Andrew's monotone chain, collinear points dropped),
     as closed rings, counter-clockwise from the lowest-leftmost point."""
@@ -1291,32 +1300,19 @@ def _convex_rings(points, owner, count):  # pragma: no cover - compiled
         if b == a:
             continue
         xy = points[a:b]
-        order = np.argsort(xy[:, 0] * 4194304.0 + xy[:, 1])  # x, then y (integer corners)
+        by_y = np.argsort(xy[:, 1], kind="mergesort")
+        order = by_y[np.argsort(xy[by_y, 0], kind="mergesort")]  # x, then y
         pts = xy[order]
         hull = np.empty((2 * (b - a) + 1, 2), np.float64)
         h = 0
         for i in range(b - a):  # lower chain
-            while (
-                h >= 2
-                and (
-                    (hull[h - 1, 0] - hull[h - 2, 0]) * (pts[i, 1] - hull[h - 2, 1])
-                    - (hull[h - 1, 1] - hull[h - 2, 1]) * (pts[i, 0] - hull[h - 2, 0])
-                )
-                <= 0
-            ):
+            while h >= 2 and _turn(hull, h, pts, i) <= 0:
                 h -= 1
             hull[h] = pts[i]
             h += 1
         lower = h + 1
         for i in range(b - a - 2, -1, -1):  # upper chain
-            while (
-                h >= lower
-                and (
-                    (hull[h - 1, 0] - hull[h - 2, 0]) * (pts[i, 1] - hull[h - 2, 1])
-                    - (hull[h - 1, 1] - hull[h - 2, 1]) * (pts[i, 0] - hull[h - 2, 0])
-                )
-                <= 0
-            ):
+            while h >= lower and _turn(hull, h, pts, i) <= 0:
                 h -= 1
             hull[h] = pts[i]
             h += 1
