@@ -87,7 +87,9 @@ class Detector(abc.ABC):
     ) -> np.ndarray:
         """:meth:`change` of ``before`` and ``after`` shifted by ``subpixel`` (``0 <= dy, dx
         < 1``, :func:`~fenceline.imagery.coregister.apply_subpixel_shift`) times ``gain``:
-        what a tile's detection runs. A detector may fuse the three (the classical one does)."""
+        what a tile's detection runs. The tiles arrive in the file's pixel type; this
+        implementation gives :meth:`change` float32 tiles. A detector may fuse the three
+        (the classical one does)."""
         kernels = _kernels()
         if kernels is not None and after.size:
             after = kernels.shift_and_gain(after, *subpixel, gain)

@@ -332,7 +332,8 @@ def _open(record: pd.Series) -> Any:
 
 def _in_block(point: float, chip: int, block: int, lo: int, hi: int) -> int:
     """Offset of a ``chip`` px window centred in the ``block`` px block holding ``point``
-    (centred on the point where blocks are smaller than the chip), kept within [lo, hi).
+    (centred on the point where blocks are smaller than the chip, or ``block`` is 0: a file
+    in strips), kept within [lo, hi).
 
     >>> _in_block(1024.0, 256, 512, 0, 2048), _in_block(300.0, 256, 128, 0, 2048)
     (1152, 172)
@@ -419,6 +420,8 @@ def plan(
         if chip >= 64:
             n = max(1, round(math.sqrt(samples)))
             block_h, block_w = bds.block_shapes[0]
+            if block_h >= bds.height or block_w >= bds.width:
+                block_h = block_w = 0  # strips or one block: centre the chips on the points
             for fy in np.linspace(0.15, 0.85, n):
                 for fx in np.linspace(0.15, 0.85, n):
                     # centred in the file's block (COG tile) that holds the sample point, so
