@@ -423,25 +423,6 @@ def vectorise(
     return out
 
 
-def _spreads(kernels: Any, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`fenceline.imagery.kernels.spread` of many components at once (the same float64
-    operations, elementwise)."""
-    n = stats[:, kernels.AREA]
-    sr, sc, srr, scc, src = (stats[:, 8 + j] for j in range(5))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = (srr - sr * sr / n) / (n - 1)
-        d = (scc - sc * sc / n) / (n - 1)
-        b = (src - sr * sc / n) / (n - 1)
-        mid = (a + d) / 2
-        radius = np.sqrt(np.maximum(0.0, ((a - d) / 2) ** 2 + b * b))
-        major = np.sqrt(np.maximum(mid + radius, 1e-6))
-        minor = np.sqrt(np.maximum(mid - radius, 1e-6))
-    few = n <= 2
-    major[few] = 1.0
-    minor[few] = 1.0
-    return major, minor
-
-
 def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> list[dict[str, Any]]:
     """:func:`vectorise` with compiled kernels and no Python work per component but the
     thinning of linear ones: labelling and statistics in one sweep, every structure's outline
@@ -458,7 +439,7 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
     if len(kept) == 0:
         return []
     rows = stats[kept]
-    major, minor = _spreads(kernels, rows)
+    major, minor = kernels.spread(rows)
     length_px, width_px = 4 * major, 4 * minor
     length_m = length_px * gsd_m
     linear = (length_m >= params["min_line_m"]) & (
@@ -503,11 +484,12 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
         long_enough = shapely.length(lines) * gsd_m >= params["min_line_m"] / 2
         lines, which_line, origin = lines[long_enough], which_line[long_enough], origin[long_enough]
         # within a component, lines in the order of their vertices (as _candidate orders them)
-        coords, index = shapely.get_coordinates(lines), shapely.get_num_coordinates(lines)
-        keys = [line_key(c) for c in np.split(coords, np.cumsum(index)[:-1])]
+        counts = shapely.get_num_coordinates(lines)
+        coords = shapely.get_coordinates(lines)
+        keys = [line_key(c) for c in np.split(coords, np.cumsum(counts)[:-1])]
         order = np.array(sorted(range(len(lines)), key=lambda j: (which_line[j], keys[j])), int)
         lines, which_line, origin = lines[order], which_line[order], origin[order]
-        counts = shapely.get_num_coordinates(lines)
+        counts = counts[order]
         moved = shapely.set_coordinates(
             lines.copy(), shapely.get_coordinates(lines) + np.repeat(origin, counts, axis=0)
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import Any
 
 import numba
 import numpy as np
@@ -104,28 +105,10 @@ def _shift_and_gain(image, dy, dx, gain, out):  # pragma: no cover - compiled
     fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
     row = np.empty(w, np.float32)
     nxt = np.empty(w, np.float32)
-    for c in range(w):
-        nxt[c] = image[0, c]
-    if dx != 0:
-        for c in range(w - 1):
-            nxt[c] = image[0, c] + (image[0, c + 1] - image[0, c]) * fx
+    _after_row(image, 0, fx, dx != 0, nxt)
     for r in range(h):
         row, nxt = nxt, row
-        if r + 1 < h:
-            for c in range(w):
-                nxt[c] = image[r + 1, c]
-            if dx != 0:
-                for c in range(w - 1):
-                    nxt[c] = image[r + 1, c] + (image[r + 1, c + 1] - image[r + 1, c]) * fx
-            if dy != 0:
-                for c in range(w):
-                    out[r, c] = (row[c] + (nxt[c] - row[c]) * fy) * g
-            else:
-                for c in range(w):
-                    out[r, c] = row[c] * g
-        else:
-            for c in range(w):
-                out[r, c] = row[c] * g
+        _aligned_row(image, r, fx, fy, g, dx != 0, dy != 0, row, nxt, out[r])
 
 
 def shift_and_gain(image: np.ndarray, dy: float, dx: float, gain: float) -> np.ndarray:
@@ -276,25 +259,33 @@ def label_components(
     return _label(np.ascontiguousarray(strength, np.float32), np.float32(low), np.float32(high))
 
 
-def spread(stats: np.ndarray) -> tuple[float, float]:
-    """Standard deviations along a component's major and minor axes, from its exact sums
-    (what ``detect._spread`` computes from its pixels).
+def spread(stats: np.ndarray) -> tuple[Any, Any]:
+    """Standard deviations along the major and minor axes of components, from their exact
+    sums (what ``detect._spread`` computes from their pixels): one row of statistics gives two
+    floats, several rows two arrays.
 
     >>> import numpy as np
     >>> _, stats = label_components(np.ones((1, 9), np.float32))
     >>> [round(v, 3) for v in spread(stats[0])]
     [2.739, 0.001]
     """
-    n = float(stats[AREA])
-    if n <= 2:
-        return 1.0, 1.0
-    sr, sc, srr, scc, src = (float(v) for v in stats[8:13])
-    a = (srr - sr * sr / n) / (n - 1)
-    d = (scc - sc * sc / n) / (n - 1)
-    b = (src - sr * sc / n) / (n - 1)
-    mid = (a + d) / 2
-    radius = math.sqrt(max(0.0, ((a - d) / 2) ** 2 + b * b))
-    return math.sqrt(max(mid + radius, 1e-6)), math.sqrt(max(mid - radius, 1e-6))
+    rows = np.atleast_2d(np.asarray(stats, np.float64))
+    n = rows[:, AREA]
+    sr, sc, srr, scc, src = (rows[:, 8 + j] for j in range(5))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (srr - sr * sr / n) / (n - 1)
+        d = (scc - sc * sc / n) / (n - 1)
+        b = (src - sr * sc / n) / (n - 1)
+        mid = (a + d) / 2
+        radius = np.sqrt(np.maximum(0.0, ((a - d) / 2) ** 2 + b * b))
+        major = np.sqrt(np.maximum(mid + radius, 1e-6))
+        minor = np.sqrt(np.maximum(mid - radius, 1e-6))
+    few = n <= 2
+    major[few] = 1.0
+    minor[few] = 1.0
+    if np.ndim(stats) == 1:
+        return float(major[0]), float(minor[0])
+    return major, minor
 
 
 def warm_up() -> float:
@@ -411,6 +402,22 @@ def _after_row(after, r, fx, shifted_x, out):  # pragma: no cover - compiled
 
 
 @_jit
+def _aligned_row(after, r, fx, fy, g, shifted_x, shifted_y, row, nxt, out):  # pragma: no cover
+    """Row ``r`` of the after image as :func:`shift_and_gain` makes it (shifted along x, then
+    along y, times the gain), into ``out``. ``row`` holds row ``r`` shifted along x already;
+    ``nxt`` receives row ``r + 1`` shifted along x, for the caller to swap in."""
+    w = row.shape[0]
+    if r + 1 < after.shape[0]:
+        _after_row(after, r + 1, fx, shifted_x, nxt)
+        if shifted_y:
+            for c in range(w):
+                out[c] = (row[c] + (nxt[c] - row[c]) * fy) * g
+            return
+    for c in range(w):
+        out[c] = row[c] * g
+
+
+@_jit
 def _fused_change(
     before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, sign
 ):  # pragma: no cover - compiled
@@ -432,17 +439,7 @@ def _fused_change(
             r = done
             # the after image's row r: shifted along x, then along y, times the gain
             row, nxt = nxt, row
-            if r + 1 < h:
-                _after_row(after, r + 1, fx, dx != 0, nxt)
-                if dy != 0:
-                    for c in range(w):
-                        sa[c] = (row[c] + (nxt[c] - row[c]) * fy) * g
-                else:
-                    for c in range(w):
-                        sa[c] = row[c] * g
-            else:
-                for c in range(w):
-                    sa[c] = row[c] * g
+            _aligned_row(after, r, fx, fy, g, dx != 0, dy != 0, row, nxt, sa)
             lr = low_r[r]
             fr = frac_r[r]
             k = r % ring
@@ -971,6 +968,7 @@ def _block_grids(before, after, dy, dx, gain, block, network):  # pragma: no cov
     acc_a = np.empty(w, np.float32)
     row = np.empty(w, np.float32)
     nxt = np.empty(w, np.float32)
+    sa = np.empty(w, np.float32)
     _after_row(after, 0, fx, dx != 0, nxt)
     for i in range(hb):
         for j in range(block):
@@ -982,25 +980,14 @@ def _block_grids(before, after, dy, dx, gain, block, network):  # pragma: no cov
                 continue
             # the after image's row r as shift_and_gain makes it, added to the sums
             row, nxt = nxt, row
-            first = j == 0
-            if r + 1 < h:
-                _after_row(after, r + 1, fx, dx != 0, nxt)
-            if r + 1 < h and dy != 0:
-                if first:
-                    for c in range(w):
-                        acc_a[c] = (row[c] + (nxt[c] - row[c]) * fy) * g
-                        acc_b[c] = np.float32(before[r, c])
-                else:
-                    for c in range(w):
-                        acc_a[c] += (row[c] + (nxt[c] - row[c]) * fy) * g
-                        acc_b[c] += np.float32(before[r, c])
-            elif first:
+            _aligned_row(after, r, fx, fy, g, dx != 0, dy != 0, row, nxt, sa)
+            if j == 0:
                 for c in range(w):
-                    acc_a[c] = row[c] * g
+                    acc_a[c] = sa[c]
                     acc_b[c] = np.float32(before[r, c])
             else:
                 for c in range(w):
-                    acc_a[c] += row[c] * g
+                    acc_a[c] += sa[c]
                     acc_b[c] += np.float32(before[r, c])
         rows_in = min(block, h - i * block)
         _grid_from_sums(acc_b, w, block, rows_in, means_b, i)
