@@ -30,11 +30,20 @@ def _rasterio():
     return rasterio
 
 
-def rasterio_env(**options: Any) -> Any:
-    """A ``rasterio.Env`` with a bounded GDAL block cache, so memory follows the tile size."""
+#: GDAL's block cache outside tile reads (bytes); a tile's reads size it to the tile
+CACHE_BYTES = 64 * 2**20
+
+
+def rasterio_env(cache_bytes: int = CACHE_BYTES, **options: Any) -> Any:
+    """A ``rasterio.Env`` with a bounded GDAL block cache of ``cache_bytes``.
+
+    rasterio hands an integer ``GDAL_CACHEMAX`` to ``GDALSetCacheMax64``, which counts
+    bytes (GDAL's own reading of the variable takes small numbers as megabytes): 64 here
+    was a 64-byte cache, so no block was ever reused.
+    """
     rasterio = _rasterio()
     settings: dict[str, Any] = {
-        "GDAL_CACHEMAX": 64,
+        "GDAL_CACHEMAX": int(cache_bytes),
         "GDAL_NUM_THREADS": "1",
         "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
     }

@@ -28,6 +28,7 @@ import hashlib
 import json
 import math
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,15 @@ from fenceline.imagery.scheduler import map_unordered
 from fenceline.imagery.tiles import Tile, tile_grid
 from fenceline.store import AuditEntry, Store
 
-__all__ = ["TileJob", "TileResult", "detect_changes", "plan", "run_tile"]
+__all__ = [
+    "TileJob",
+    "TileResult",
+    "detect_changes",
+    "plan",
+    "read_tile",
+    "release_datasets",
+    "run_tile",
+]
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class TileJob:
     detector: dict[str, Any]
     transform: tuple[float, ...]  # before image's affine (a, b, c, d, e, f)
     gsd_m: float
+    session: str = ""  # one per plan: a worker's datasets (and cached blocks) last one run
 
 
 @dataclass
@@ -90,6 +100,25 @@ def _rasterio():
 
 
 _DATASETS: dict[str, tuple[Any, tuple[int, int]]] = {}
+_SESSION: list[str] = [""]
+
+
+def release_datasets() -> None:
+    """Close the datasets this process keeps open (and so drop their cached blocks)."""
+    for ds, _ in _DATASETS.values():
+        _MASKED.pop(id(ds), None)
+        if not ds.closed:
+            ds.close()
+    _DATASETS.clear()
+
+
+def _use_session(session: str) -> None:
+    """Datasets are kept open for one planned run: the first tile of a new run in this
+    process closes those of the run before, so no run reads blocks another one decoded
+    and a worker does not hold files and blocks from runs long finished."""
+    if session and session != _SESSION[0]:
+        release_datasets()
+        _SESSION[0] = session
 
 
 def _dataset(path: str) -> Any:
@@ -178,6 +207,21 @@ def _read_valid(
 NODATA_MARGIN_PX = 16
 
 
+def _tile_cache_bytes(job: TileJob) -> int:
+    """GDAL block cache for a tile's reads: the blocks that two neighbouring tile windows of
+    both images (and their masks) touch, so the next tile of a row decodes only the blocks
+    it does not share with this one, and memory follows the tile, not the scene."""
+    width, height = job.tile.read[2:]
+    total = 0
+    for path in (job.before_path, job.after_path):
+        ds = _dataset(path)
+        block_h, block_w = ds.block_shapes[0]
+        blocks = (min(height, ds.height) // block_h + 2) * (min(width, ds.width) // block_w + 2)
+        pixel = np.dtype(ds.dtypes[0]).itemsize + (1 if _has_mask(ds) else 0)
+        total += 2 * blocks * block_h * block_w * pixel
+    return int(min(max(total, 8 * 2**20), 1024 * 2**20))
+
+
 def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
     """Whether a co-registration sample window is (almost) all valid pixels of the image."""
     masks = _read_valid(path, col, row, size, size)
@@ -185,6 +229,22 @@ def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
         return True
     inside, nodata = masks
     return float((~inside | nodata).mean()) <= 0.02
+
+
+def read_tile(
+    job: TileJob,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, Any]:
+    """A tile's windows of both images in their own pixel type, and their masks
+    (:func:`_read_valid`): everything :func:`run_tile` reads."""
+    _use_session(job.session)
+    col, row, width, height = job.tile.read
+    a_col, a_row = col + job.offset[1], row + job.offset[0]
+    with rasterio_env(_tile_cache_bytes(job)):
+        before = _read(job.before_path, col, row, width, height)
+        after = _read(job.after_path, a_col, a_row, width, height)
+        valid_b = _read_valid(job.before_path, col, row, width, height)
+        valid_a = _read_valid(job.after_path, a_col, a_row, width, height)
+    return before, after, valid_b, valid_a
 
 
 def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResult:
@@ -204,13 +264,7 @@ def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResul
             timings[stage] = timings.get(stage, 0.0) + now - clock
             clock = now
 
-    col, row, width, height = job.tile.read
-    a_col, a_row = col + job.offset[1], row + job.offset[0]
-    with rasterio_env():
-        before = _read(job.before_path, col, row, width, height)
-        after = _read(job.after_path, a_col, a_row, width, height)
-        valid_b = _read_valid(job.before_path, col, row, width, height)
-        valid_a = _read_valid(job.after_path, a_col, a_row, width, height)
+    before, after, valid_b, valid_a = read_tile(job)
     lap("read")
     outside = nodata = None
     for masks in (valid_b, valid_a):
@@ -366,6 +420,8 @@ def plan(
     before = get_image(store, before_id, "--before", images)
     after = get_image(store, after_id, "--after", images)
     _check_pair(before, after)
+    session = uuid.uuid4().hex
+    _use_session(session)
     with rasterio_env():
         # the datasets the tiles of this process read too (kept open: opening costs more
         # than a chip)
@@ -505,6 +561,7 @@ def plan(
             spec,
             transform,
             gsd,
+            session,
         )
         for tile in tiles
     ]

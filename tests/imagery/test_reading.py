@@ -1,0 +1,77 @@
+"""Tile reads: GDAL's block cache is really used and bounded by the tile, datasets last a run."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fenceline
+from fenceline.imagery import pipeline
+from fenceline.imagery.cog import CACHE_BYTES, rasterio_env
+
+
+def _gdal() -> ctypes.CDLL:
+    """The GDAL library rasterio has loaded (its wheel bundles one; else the system's)."""
+    import rasterio
+
+    here = Path(rasterio.__file__).resolve().parent
+    found = sorted((here.parent / "rasterio.libs").glob("libgdal*.so*"))
+    name = str(found[0]) if found else ctypes.util.find_library("gdal")
+    if name is None:  # pragma: no cover - depends on how rasterio was installed
+        pytest.fail("cannot find the GDAL library rasterio uses")
+    lib = ctypes.CDLL(name)
+    lib.GDALGetCacheUsed64.restype = ctypes.c_int64
+    lib.GDALGetCacheMax64.restype = ctypes.c_int64
+    return lib
+
+
+def test_env_cache_is_megabytes_not_bytes() -> None:
+    # rasterio passes an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes: 64 meant a
+    # 64-byte cache, so no block was ever reused
+    gdal = _gdal()
+    with rasterio_env():
+        assert gdal.GDALGetCacheMax64() == CACHE_BYTES >= 16 * 2**20
+
+
+def test_a_tile_reuses_the_blocks_its_neighbour_decoded(project: fenceline.Project) -> None:
+    gdal = _gdal()
+    p = pipeline.plan(project.store, "before", "after", tile_size=256, overlap=32)
+    first, second = p.jobs[0], p.jobs[1]
+    assert first.tile.row == second.tile.row  # neighbours along a row
+    bytes_ = pipeline._tile_cache_bytes(first)
+    ds = pipeline._dataset(first.before_path)
+    block_h, block_w = ds.block_shapes[0]
+    width, height = first.tile.read[2:]
+    # two windows of both images, whatever their offsets in the blocks
+    assert bytes_ >= 2 * 2 * (width // block_w + 2) * (height // block_h + 2) * block_h * block_w
+    with rasterio_env(bytes_):
+        assert gdal.GDALGetCacheMax64() == bytes_
+    pipeline.release_datasets()
+    assert gdal.GDALGetCacheUsed64() == 0  # closing the datasets dropped their blocks
+    pipeline.read_tile(first)
+    used = gdal.GDALGetCacheUsed64()
+    assert used >= 2 * block_h * block_w  # both windows' blocks stayed cached
+    again = pipeline.read_tile(first)
+    assert gdal.GDALGetCacheUsed64() == used  # nothing decoded twice
+    pipeline.read_tile(second)
+    assert used < gdal.GDALGetCacheUsed64() <= bytes_
+    again_b, again_a = again[0], again[1]
+    fresh = pipeline.read_tile(first)
+    np.testing.assert_array_equal(fresh[0], again_b)
+    np.testing.assert_array_equal(fresh[1], again_a)
+
+
+def test_datasets_last_one_planned_run(project: fenceline.Project) -> None:
+    p = pipeline.plan(project.store, "before", "after", tile_size=256)
+    pipeline.run_tile(p.jobs[0])
+    held = pipeline._dataset(p.jobs[0].before_path)
+    assert not held.closed
+    q = pipeline.plan(project.store, "before", "after", tile_size=256)
+    assert q.jobs[0].session != p.jobs[0].session
+    assert held.closed  # the new run closed the old run's datasets and their blocks
+    pipeline.run_tile(q.jobs[0])
+    assert not pipeline._dataset(q.jobs[0].before_path).closed
