@@ -49,6 +49,7 @@ import fenceline
 from fenceline.imagery.catalog import add_image
 from fenceline.imagery.cog import rasterio_env
 from fenceline.imagery.pipeline import (
+    RUN_TILES,
     TileJob,
     detect_changes,
     plan,
@@ -123,11 +124,12 @@ def read_blocks_once(pair) -> float:
 
 def read_only(project: fenceline.Project, workers: int = 1) -> float:
     """Seconds to read every tile window (with overlap) of both images, in this process
-    (``workers=1``) or spread over the local pool, as ``detect_changes`` spreads tiles."""
+    (``workers=1``) or spread over the local pool as ``detect_changes`` spreads tiles (runs
+    of consecutive tiles)."""
     p = plan(project.store, "before", "after")
     release_datasets()  # from cold, as detection's tiles: not the blocks the plan decoded
     start = time.perf_counter()
-    for _ in map_unordered(read_job, p.jobs, workers=workers):
+    for _ in map_unordered(read_job, p.jobs, workers=workers, consecutive=RUN_TILES):
         pass
     return time.perf_counter() - start
 

@@ -203,6 +203,10 @@ def _read_valid(
     return inside, nodata
 
 
+#: a worker gets up to this many consecutive tiles at once (a row's neighbours share blocks
+#: that its cache keeps)
+RUN_TILES = 8
+
 #: change is silenced this far around nodata pixels (px): the fill leaves an edge there
 NODATA_MARGIN_PX = 16
 
@@ -708,7 +712,10 @@ def detect_changes(
     if progress:
         progress(finished, total)
     try:
-        for result in map_unordered(run_tile, todo, scheduler=scheduler, workers=workers):
+        results = map_unordered(
+            run_tile, todo, scheduler=scheduler, workers=workers, consecutive=RUN_TILES
+        )
+        for result in results:
             pending.append(result)
             finished += 1
             if progress:

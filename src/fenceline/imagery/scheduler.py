@@ -73,6 +73,32 @@ def shutdown_pool(wait: bool = False) -> None:
         pool.shutdown(wait=wait, cancel_futures=True)
 
 
+class _Run:
+    """``fn`` over a run of consecutive jobs in one worker (picklable when ``fn`` is)."""
+
+    def __init__(self, fn: Callable[[T], R]) -> None:
+        self.fn = fn
+
+    def __call__(self, jobs: list[T]) -> list[R]:
+        return [self.fn(job) for job in jobs]
+
+
+def _runs(jobs: list[T], workers: int, longest: int) -> list[list[T]]:
+    """Consecutive jobs in runs of up to ``longest``, short enough that each of ``workers``
+    gets at least 4 runs (so the last ones still spread).
+
+    >>> [len(r) for r in _runs(list(range(16)), 2, 8)], [len(r) for r in _runs([1, 2], 2, 8)]
+    ([2, 2, 2, 2, 2, 2, 2, 2], [1, 1])
+    """
+    size = max(1, min(longest, -(-len(jobs) // (4 * workers))))
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _flat(results: Iterator[list[R]]) -> Iterator[R]:
+    for run in results:
+        yield from run
+
+
 def _local_pool(fn: Callable[[T], R], jobs: list[T], workers: int) -> Iterator[R]:
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -101,7 +127,9 @@ def _local_pool(fn: Callable[[T], R], jobs: list[T], workers: int) -> Iterator[R
             shutdown_pool()
 
 
-def _dask(fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float) -> Iterator[R]:
+def _dask(
+    fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float, consecutive: int
+) -> Iterator[R]:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -118,6 +146,8 @@ def _dask(fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float) -
         client = scheduler
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        if consecutive > 1:
+            fn, jobs = _Run(fn), _runs(jobs, n_workers, consecutive)  # type: ignore[assignment]
         window = 4 * n_workers
         queue = iter(jobs)
         first = [job for _, job in zip(range(window), queue, strict=False)]
@@ -128,7 +158,10 @@ def _dask(fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float) -
             nxt = next(queue, None)
             if nxt is not None:
                 futures.add(client.submit(fn, nxt, pure=False))
-            yield result
+            if consecutive > 1:
+                yield from result
+            else:
+                yield result
     finally:
         if own:
             client.close()
@@ -141,6 +174,7 @@ def map_unordered(
     scheduler: Any = None,
     workers: int | None = None,
     timeout: float = 30.0,
+    consecutive: int = 1,
 ) -> Iterator[R]:
     """Apply ``fn`` to every job, yielding results in completion order.
 
@@ -153,10 +187,14 @@ def map_unordered(
         Size of the local process pool when there is no scheduler (default
         :func:`default_workers`); 1 runs tiles in this process. The pool stays up for later
         runs in this process (:func:`shutdown_pool` stops it).
+    consecutive : int
+        Up to this many consecutive jobs go to one worker together (fewer where that would
+        leave a worker fewer than 4 runs): neighbouring tiles then share the blocks a worker
+        has decoded. Results still come one by one, a run's as it finishes.
     """
     jobs = list(jobs)
     if scheduler is not None:
-        yield from _dask(fn, jobs, scheduler, timeout)
+        yield from _dask(fn, jobs, scheduler, timeout, consecutive)
         return
     workers = default_workers() if workers is None else workers
     if workers < 1:
@@ -165,4 +203,7 @@ def map_unordered(
         for job in jobs:
             yield fn(job)
         return
-    yield from _local_pool(fn, jobs, workers)
+    if consecutive > 1:
+        yield from _flat(_local_pool(_Run(fn), _runs(jobs, workers, consecutive), workers))
+    else:
+        yield from _local_pool(fn, jobs, workers)
