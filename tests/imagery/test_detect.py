@@ -125,6 +125,27 @@ def test_local_pool_matches_inline(tmp_path: Path, project, pair) -> None:
         assert sorted(other.store.read_candidates()["id"]) == sorted(pooled["id"])
 
 
+def test_a_small_run_does_not_start_a_pool(
+    tmp_path: Path, pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fenceline.imagery import pipeline, scheduler
+    from fenceline.imagery.catalog import add_image
+
+    monkeypatch.delenv("FENCELINE_WORKERS", raising=False)
+    scheduler.shutdown_pool(wait=True)
+    for name, env in (("default", None), ("asked", "2")):
+        if env:
+            monkeypatch.setenv("FENCELINE_WORKERS", env)
+        with fenceline.create(tmp_path / f"{name}.gpkg") as p:
+            add_image(p.store, pair.before, acquired=pair.before_date, image_id="before")
+            add_image(p.store, pair.after, acquired=pair.after_date, image_id="after")
+            summary = detect_changes(p.store, "before", "after", tile_size=256)
+        assert 1 < summary["tiles"] < pipeline.POOL_MIN_TILES
+        # a few tiles run in this process; FENCELINE_WORKERS (or --workers) still starts one
+        assert bool(scheduler._POOL) is (env is not None)
+    scheduler.shutdown_pool(wait=True)
+
+
 def test_dask_cluster_matches_local(project: fenceline.Project) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(

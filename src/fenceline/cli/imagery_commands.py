@@ -102,7 +102,13 @@ def detect(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Local processes (default: CPUs).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Local processes (default: FENCELINE_WORKERS, else one per CPU when the run "
+            "has 128 tiles or more and 1 below that: a pool costs seconds to start)."
+        ),
+    ] = None,
     tile_size: Annotated[int, typer.Option(help="Tile side in pixels.")] = 1024,
     detector: Annotated[
         str, typer.Option(help="classical, onnx, or a Detector subclass as package.module:Class.")
