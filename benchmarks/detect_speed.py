@@ -7,7 +7,10 @@ Prints, for the same image pair in the same run:
   ``detect_changes`` (reading, co-registration, normalisation, detection, vectorisation and
   writing the queue), their ratio (target >= 0.5), each the median of several runs: once with
   one process for both, once with the default local pool (``default_workers()`` processes)
-  for both, the pool started beforehand (its start-up time is printed on its own);
+  for both, the pool started beforehand (its start-up time is printed on its own). Detection
+  reads each next tile in a second thread while it detects the current one (as
+  ``fenceline detect`` does), "read only" reads in one thread: with one process, detection
+  is also timed without that read-ahead, both in one thread, and that ratio printed too;
 - where the time of one process goes, by stage;
 - the same for a sparse SYNTHETIC scene (a few posts, one fence, one strip), in addition to
   the dense default one (about 100 new posts per km², a fence and a strip across the scene);
@@ -56,7 +59,7 @@ from fenceline.imagery.pipeline import (
     read_tile,
     release_datasets,
 )
-from fenceline.imagery.scheduler import default_workers, map_unordered, shutdown_pool
+from fenceline.imagery.scheduler import default_workers, map_runs, map_unordered, shutdown_pool
 from fenceline.imagery.synthetic import make_pair
 
 try:
@@ -98,10 +101,10 @@ def compile_report(tmp: Path) -> str:
     )
 
 
-def read_job(job: TileJob) -> int:
-    """Read one tile's windows of both images, as ``run_tile`` reads them (in a worker)."""
-    before, _, _, _ = read_tile(job)
-    return before.size
+def read_jobs(jobs: list[TileJob]) -> list[int]:
+    """Read tiles' windows of both images, one after another in one thread, as ``run_tile``
+    reads them (in this process, or a worker's run)."""
+    return [read_tile(job)[0].size for job in jobs]
 
 
 def read_blocks_once(pair) -> float:
@@ -129,15 +132,19 @@ def read_only(project: fenceline.Project, workers: int = 1) -> float:
     p = plan(project.store, "before", "after")
     release_datasets()  # from cold, as detection's tiles: not the blocks the plan decoded
     start = time.perf_counter()
-    for _ in map_unordered(read_job, p.jobs, workers=workers, consecutive=RUN_TILES):
+    for _ in map_runs(read_jobs, p.jobs, workers=workers, longest=RUN_TILES):
         pass
     return time.perf_counter() - start
 
 
-def detect_once(tmp: Path, pair, name: str, workers: int) -> tuple[float, dict]:
+def detect_once(
+    tmp: Path, pair, name: str, workers: int, read_ahead: bool = True
+) -> tuple[float, dict]:
     project = fresh_project(tmp, pair, name)
     start = time.perf_counter()
-    summary = detect_changes(project.store, "before", "after", workers=workers)
+    summary = detect_changes(
+        project.store, "before", "after", workers=workers, read_ahead=read_ahead
+    )
     seconds = time.perf_counter() - start
     project.close()
     return seconds, summary
@@ -162,11 +169,14 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
     read_only(project)  # warm the page cache (and the datasets) for both measurements
     for n in sorted({1, workers}):
         read_only(project, n)  # the same for the pool's workers (their datasets, GDAL cache)
-        reads, detects = [], []
+        reads, detects, one_thread = [], [], []
         for i in range(repeat):
             reads.append(read_only(project, n))
             seconds, summary = detect_once(tmp, pair, f"detect-{label}-{n}-{i}", n)
             detects.append(seconds)
+            if n == 1:
+                seconds, _ = detect_once(tmp, pair, f"detect1-{label}-{i}", 1, read_ahead=False)
+                one_thread.append(seconds)
         read_rate = mp / statistics.median(reads)
         detect_rate = mp / statistics.median(detects)
         ratio = detect_rate / read_rate
@@ -181,6 +191,12 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
             f"    ratio detection / read:  {ratio:8.2f}   (target >= 0.5: "
             f"{'met' if ratio >= 0.5 else 'MISSED'})"
         )
+        if one_thread:
+            alone = mp / statistics.median(one_thread)
+            print(
+                f"    detection, no read-ahead: {alone:7.1f} MP/s  (one thread, as read only; "
+                f"ratio {alone / read_rate:.2f})"
+            )
     once = statistics.median(read_blocks_once(pair) for _ in range(repeat))
     print(
         f"  for reference, each block of both files read once, 1 process: {mp / once:8.1f} MP/s "

@@ -120,13 +120,13 @@ def test_the_local_pool_is_reused_and_stops() -> None:
     assert not scheduler._POOL
 
 
-def _pid_and(job: int) -> tuple[int, int]:
-    return os.getpid(), job
+def _pids_and(jobs: list[int]) -> list[tuple[int, int]]:
+    return [(os.getpid(), job) for job in jobs]
 
 
 def test_consecutive_jobs_run_in_one_worker() -> None:
     # runs of 2 (16 jobs, 2 workers: each worker gets at least 4 runs), each in one process
-    runs = scheduler.map_unordered(_pid_and, range(16), workers=2, consecutive=8)
+    runs = scheduler.map_runs(_pids_and, range(16), workers=2, longest=8)
     results = {job: pid for pid, job in runs}
     assert sorted(results) == list(range(16))
     assert all(results[k] == results[k + 1] for k in range(0, 16, 2))

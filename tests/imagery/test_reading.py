@@ -79,3 +79,24 @@ def test_datasets_last_one_planned_run(project: fenceline.Project) -> None:
     assert held.closed  # the new run closed the old run's datasets and their blocks
     pipeline.run_tile(q.jobs[0])
     assert not pipeline._dataset(q.jobs[0].before_path).closed
+
+
+def test_read_ahead_gives_the_same_tiles(project: fenceline.Project) -> None:
+    p = pipeline.plan(project.store, "before", "after", tile_size=256)
+    ahead = list(pipeline.run_tiles(p.jobs))
+    alone = list(pipeline.run_tiles(p.jobs, read_ahead=False))
+    assert len(ahead) == len(p.jobs) > 4
+    assert [(r.row, r.col, r.window) for r in ahead] == [(r.row, r.col, r.window) for r in alone]
+    assert [r.candidates for r in ahead] == [r.candidates for r in alone]
+    assert sum(len(r.candidates) for r in ahead) > 0
+
+
+def test_a_run_stopped_early_leaves_no_read_behind(project: fenceline.Project) -> None:
+    p = pipeline.plan(project.store, "before", "after", tile_size=256)
+    tiles = pipeline.run_tiles(p.jobs)
+    next(tiles)  # the second tile is being read ahead
+    tiles.close()  # an interrupted run: the read ahead finishes before anything else reads
+    reader = pipeline._READER[0]
+    assert reader.submit(lambda: 1).result(timeout=5) == 1  # the thread is free again
+    pipeline.release_datasets()  # safe: no read in flight
+    assert pipeline.run_tile(p.jobs[0]).window == p.jobs[0].tile.window_text

@@ -24,13 +24,14 @@ duplicated. Memory is bounded by the tile, not the scene.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,7 @@ from fenceline.imagery.detect import (
     vectorise,
 )
 from fenceline.imagery.radiometry import estimate_gain, high_pass
-from fenceline.imagery.scheduler import map_unordered
+from fenceline.imagery.scheduler import map_runs
 from fenceline.imagery.tiles import Tile, tile_grid
 from fenceline.store import AuditEntry, Store
 
@@ -63,6 +64,7 @@ __all__ = [
     "read_tile",
     "release_datasets",
     "run_tile",
+    "run_tiles",
 ]
 
 
@@ -255,12 +257,57 @@ def read_tile(
     return before, after, valid_b, valid_a
 
 
-def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResult:
+_READER: list[Any] = []
+
+
+def run_tiles(jobs: list[TileJob], read_ahead: bool = True) -> Iterator[TileResult]:
+    """Detect change in tiles one after another (a worker's run, or a whole run in this
+    process), reading each next tile in a second thread while this one is detected: GDAL's
+    decoding and the compiled kernels release the GIL, so the reading of a tile hides behind
+    the detection of the one before (and behind waiting on a slow disk or a network).
+
+    Only the reading thread reads (datasets are never used by two threads at once), and at
+    most one tile is read ahead, so memory is still bounded by the tile. ``read_ahead=False``
+    reads each tile in this thread, just before detecting it.
+    """
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    if not read_ahead:
+        for job in jobs:
+            yield run_tile(job)
+        return
+    if not jobs:
+        return
+    if not _READER:
+        # one reading thread per process, kept: a new thread pays GDAL's and PROJ's
+        # per-thread set-up (~20 ms) on its first read
+        _READER.append(ThreadPoolExecutor(1, thread_name_prefix="fenceline-read"))
+    reader = _READER[0]
+    ahead = reader.submit(read_tile, jobs[0])
+    try:
+        for k, job in enumerate(jobs):
+            data = ahead.result()
+            if k + 1 < len(jobs):
+                ahead = reader.submit(read_tile, jobs[k + 1])
+            yield run_tile(job, data=data)
+    finally:
+        # stopped early (interrupted, or a tile failed): a read still running finishes
+        # before anything else uses the datasets
+        ahead.cancel()
+        wait([ahead])
+
+
+def run_tile(
+    job: TileJob,
+    timings: dict[str, float] | None = None,
+    data: tuple[Any, Any, Any, Any] | None = None,
+) -> TileResult:
     """Detect change in one tile (runs in a worker).
 
     ``timings``, when given, accumulates seconds per stage: ``read`` (both windows and their
     masks), ``change map`` (nodata fill, sub-pixel shift, gain, detector) and
     ``vectorisation`` (components, outlines, lines, clipping to the core, mapping to the CRS).
+    ``data`` is what :func:`read_tile` returned for this job, when it was read already.
     """
     _rasterio()
     clock = time.perf_counter()
@@ -272,7 +319,7 @@ def run_tile(job: TileJob, timings: dict[str, float] | None = None) -> TileResul
             timings[stage] = timings.get(stage, 0.0) + now - clock
             clock = now
 
-    before, after, valid_b, valid_a = read_tile(job)
+    before, after, valid_b, valid_a = read_tile(job) if data is None else data
     lap("read")
     outside = nodata = None
     for masks in (valid_b, valid_a):
@@ -604,12 +651,15 @@ def detect_changes(
     progress: Callable[[int, int], None] | None = None,
     flush_tiles: int = 64,
     flush_seconds: float = 10.0,
+    read_ahead: bool = True,
 ) -> dict[str, Any]:
     """Detect change between two registered images and add the candidates to the review queue.
 
     Without ``scheduler``, tiles run in a local pool of ``workers`` processes; by default
     (no ``workers``, no ``FENCELINE_WORKERS``) one per CPU when the run has at least
-    :data:`POOL_MIN_TILES` tiles to do, else in this process.
+    :data:`POOL_MIN_TILES` tiles to do, else in this process. Each process reads its next
+    tile in a second thread while it detects the current one (:func:`run_tiles`), unless
+    ``read_ahead`` is False.
 
     Returns a summary: ``run_id``, ``tiles`` (in the run), ``tiles_skipped`` (done by an
     earlier, interrupted run), ``candidates_added``, ``shift_px`` and ``gain``.
@@ -727,8 +777,12 @@ def detect_changes(
     if progress:
         progress(finished, total)
     try:
-        results = map_unordered(
-            run_tile, todo, scheduler=scheduler, workers=workers, consecutive=RUN_TILES
+        results = map_runs(
+            functools.partial(run_tiles, read_ahead=read_ahead),
+            todo,
+            scheduler=scheduler,
+            workers=workers,
+            longest=RUN_TILES,
         )
         for result in results:
             pending.append(result)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from fenceline.errors import MissingDependencyError, ParameterError
 
-__all__ = ["default_workers", "map_unordered", "shutdown_pool"]
+__all__ = ["default_workers", "map_runs", "map_unordered", "shutdown_pool"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,14 +73,15 @@ def shutdown_pool(wait: bool = False) -> None:
         pool.shutdown(wait=wait, cancel_futures=True)
 
 
-class _Run:
-    """``fn`` over a run of consecutive jobs in one worker (picklable when ``fn`` is)."""
+class _Listed:
+    """``run`` over a run of consecutive jobs in one worker, as a list (picklable when ``run``
+    is)."""
 
-    def __init__(self, fn: Callable[[T], R]) -> None:
-        self.fn = fn
+    def __init__(self, run: Callable[[list[T]], Iterable[R]]) -> None:
+        self.run = run
 
     def __call__(self, jobs: list[T]) -> list[R]:
-        return [self.fn(job) for job in jobs]
+        return list(self.run(jobs))
 
 
 def _runs(jobs: list[T], workers: int, longest: int) -> list[list[T]]:
@@ -128,8 +129,10 @@ def _local_pool(fn: Callable[[T], R], jobs: list[T], workers: int) -> Iterator[R
 
 
 def _dask(
-    fn: Callable[[T], R], jobs: list[T], scheduler: Any, timeout: float, consecutive: int
-) -> Iterator[R]:
+    fn: Callable[[Any], Any], jobs: list[T], scheduler: Any, timeout: float, longest: int = 0
+) -> Iterator[Any]:
+    """``fn`` over the jobs on a Dask cluster; with ``longest``, over runs of consecutive jobs
+    (``fn`` takes a run and returns a list), the results flattened."""
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -146,8 +149,8 @@ def _dask(
         client = scheduler
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        if consecutive > 1:
-            fn, jobs = _Run(fn), _runs(jobs, n_workers, consecutive)  # type: ignore[assignment]
+        if longest:
+            jobs = _runs(jobs, n_workers, longest)  # type: ignore[assignment]
         window = 4 * n_workers
         queue = iter(jobs)
         first = [job for _, job in zip(range(window), queue, strict=False)]
@@ -158,7 +161,7 @@ def _dask(
             nxt = next(queue, None)
             if nxt is not None:
                 futures.add(client.submit(fn, nxt, pure=False))
-            if consecutive > 1:
+            if longest:
                 yield from result
             else:
                 yield result
@@ -174,7 +177,6 @@ def map_unordered(
     scheduler: Any = None,
     workers: int | None = None,
     timeout: float = 30.0,
-    consecutive: int = 1,
 ) -> Iterator[R]:
     """Apply ``fn`` to every job, yielding results in completion order.
 
@@ -187,14 +189,10 @@ def map_unordered(
         Size of the local process pool when there is no scheduler (default
         :func:`default_workers`); 1 runs tiles in this process. The pool stays up for later
         runs in this process (:func:`shutdown_pool` stops it).
-    consecutive : int
-        Up to this many consecutive jobs go to one worker together (fewer where that would
-        leave a worker fewer than 4 runs): neighbouring tiles then share the blocks a worker
-        has decoded. Results still come one by one, a run's as it finishes.
     """
     jobs = list(jobs)
     if scheduler is not None:
-        yield from _dask(fn, jobs, scheduler, timeout, consecutive)
+        yield from _dask(fn, jobs, scheduler, timeout)
         return
     workers = default_workers() if workers is None else workers
     if workers < 1:
@@ -203,7 +201,41 @@ def map_unordered(
         for job in jobs:
             yield fn(job)
         return
-    if consecutive > 1:
-        yield from _flat(_local_pool(_Run(fn), _runs(jobs, workers, consecutive), workers))
-    else:
-        yield from _local_pool(fn, jobs, workers)
+    yield from _local_pool(fn, jobs, workers)
+
+
+def map_runs(
+    run: Callable[[list[T]], Iterable[R]],
+    jobs: Iterable[T],
+    *,
+    scheduler: Any = None,
+    workers: int | None = None,
+    timeout: float = 30.0,
+    longest: int = 8,
+) -> Iterator[R]:
+    """Apply ``run`` to runs of consecutive jobs, yielding each job's result.
+
+    ``run`` takes a list of jobs and yields (or returns) their results in order. In this
+    process (``workers=1``) it gets all the jobs at once, and its results come as it yields
+    them; in the local pool or on Dask each worker gets runs of up to ``longest`` consecutive
+    jobs (fewer where a worker would get fewer than 4 runs), a run's results coming together
+    when it finishes. Neighbouring tiles in one run share the blocks their worker decoded.
+    Parameters otherwise as :func:`map_unordered`; ``run`` must be importable (picklable)
+    for the pool and Dask.
+
+    >>> def double(jobs):
+    ...     return [2 * j for j in jobs]
+    >>> list(map_runs(double, [1, 2, 3], workers=1))
+    [2, 4, 6]
+    """
+    jobs = list(jobs)
+    if scheduler is not None:
+        yield from _dask(_Listed(run), jobs, scheduler, timeout, longest)
+        return
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ParameterError("--workers", "must be at least 1")
+    if workers == 1 or len(jobs) <= 1:
+        yield from run(jobs)
+        return
+    yield from _flat(_local_pool(_Listed(run), _runs(jobs, workers, longest), workers))
