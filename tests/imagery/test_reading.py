@@ -96,7 +96,21 @@ def test_a_run_stopped_early_leaves_no_read_behind(project: fenceline.Project) -
     tiles = pipeline.run_tiles(p.jobs)
     next(tiles)  # the second tile is being read ahead
     tiles.close()  # an interrupted run: the read ahead finishes before anything else reads
-    reader = pipeline._READER[0]
+    reader = pipeline._READER[1]
     assert reader.submit(lambda: 1).result(timeout=5) == 1  # the thread is free again
     pipeline.release_datasets()  # safe: no read in flight
     assert pipeline.run_tile(p.jobs[0]).window == p.jobs[0].tile.window_text
+
+
+def test_a_forked_child_reads_ahead_with_its_own_thread(project: fenceline.Project) -> None:
+    import multiprocessing
+
+    p = pipeline.plan(project.store, "before", "after", tile_size=256)
+    expected = [r.candidates for r in pipeline.run_tiles(p.jobs)]  # this process's thread
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_candidates_in_child, (p.jobs,)).get(timeout=120)
+    assert got == expected
+
+
+def _candidates_in_child(jobs: list) -> list:
+    return [r.candidates for r in pipeline.run_tiles(jobs)]

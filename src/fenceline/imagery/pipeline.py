@@ -278,11 +278,12 @@ def run_tiles(jobs: list[TileJob], read_ahead: bool = True) -> Iterator[TileResu
         return
     if not jobs:
         return
-    if not _READER:
+    if not _READER or _READER[0] != os.getpid():
         # one reading thread per process, kept: a new thread pays GDAL's and PROJ's
-        # per-thread set-up (~20 ms) on its first read
-        _READER.append(ThreadPoolExecutor(1, thread_name_prefix="fenceline-read"))
-    reader = _READER[0]
+        # per-thread set-up (~20 ms) on its first read; a forked child (whose copy of the
+        # executor has no thread) starts its own
+        _READER[:] = [os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="fenceline-read")]
+    reader = _READER[1]
     ahead = reader.submit(read_tile, jobs[0])
     try:
         for k, job in enumerate(jobs):
