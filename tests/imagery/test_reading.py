@@ -83,8 +83,8 @@ def test_datasets_last_one_planned_run(project: fenceline.Project) -> None:
 
 def test_read_ahead_gives_the_same_tiles(project: fenceline.Project) -> None:
     p = pipeline.plan(project.store, "before", "after", tile_size=256)
-    ahead = list(pipeline.run_tiles(p.jobs))
-    alone = list(pipeline.run_tiles(p.jobs, read_ahead=False))
+    ahead = list(pipeline.run_tiles(p.jobs, read_ahead=True))
+    alone = list(pipeline.run_tiles(p.jobs))
     assert len(ahead) == len(p.jobs) > 4
     assert [(r.row, r.col, r.window) for r in ahead] == [(r.row, r.col, r.window) for r in alone]
     assert [r.candidates for r in ahead] == [r.candidates for r in alone]
@@ -93,7 +93,7 @@ def test_read_ahead_gives_the_same_tiles(project: fenceline.Project) -> None:
 
 def test_a_run_stopped_early_leaves_no_read_behind(project: fenceline.Project) -> None:
     p = pipeline.plan(project.store, "before", "after", tile_size=256)
-    tiles = pipeline.run_tiles(p.jobs)
+    tiles = pipeline.run_tiles(p.jobs, read_ahead=True)
     next(tiles)  # the second tile is being read ahead
     tiles.close()  # an interrupted run: the read ahead finishes before anything else reads
     reader = pipeline._READER[1]
@@ -106,11 +106,12 @@ def test_a_forked_child_reads_ahead_with_its_own_thread(project: fenceline.Proje
     import multiprocessing
 
     p = pipeline.plan(project.store, "before", "after", tile_size=256)
-    expected = [r.candidates for r in pipeline.run_tiles(p.jobs)]  # this process's thread
+    # this process's reading thread first, then the child's own
+    expected = [r.candidates for r in pipeline.run_tiles(p.jobs, read_ahead=True)]
     with multiprocessing.get_context("fork").Pool(1) as pool:
         got = pool.apply_async(_candidates_in_child, (p.jobs,)).get(timeout=120)
     assert got == expected
 
 
 def _candidates_in_child(jobs: list) -> list:
-    return [r.candidates for r in pipeline.run_tiles(jobs)]
+    return [r.candidates for r in pipeline.run_tiles(jobs, read_ahead=True)]
