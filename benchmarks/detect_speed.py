@@ -15,9 +15,9 @@ Prints, for the same image pair in the same run:
 - where the time of one process goes, by stage;
 - the same for a sparse SYNTHETIC scene (a few posts, one fence, one strip), in addition to
   the dense default one (about 100 new posts per km², a fence and a strip across the scene);
-- peak resident memory of a detection run in a fresh process (the images registered by this
-  one, as ``images add`` runs apart from ``detect``), for a scene and ones with 4 and 16
-  times the pixels (target: flat);
+- peak resident memory of a detection run in a fresh process (on a project whose images this
+  process registered, as ``images add`` runs apart from ``detect``), for a scene and ones
+  with 4 and 16 times the pixels (target: flat);
 - wall time with a Dask LocalCluster of 2 worker processes against 1;
 - the one-off cost of the numba kernels (compiling them with an empty cache; loading them
   from the cache in each process), excluded from the rates: they are warmed up first;

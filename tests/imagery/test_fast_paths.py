@@ -214,10 +214,14 @@ def test_change_map_kernels_match_numpy_to_the_bit(shape, seed) -> None:
     np.testing.assert_array_equal(detector.change(before, after), expected)
 
 
+#: sub-pixel shifts for the compiled sweeps: none, tiny (rounding), half and quarter pixels
+SHIFTS = st.sampled_from([(0.0, 0.0), (0.0004, 0.0009), (0.5, 0.0), (0.0, 0.25), (0.37, 0.62)])
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     shape=st.tuples(st.integers(2, 90), st.integers(2, 90)),
-    shift=st.sampled_from([(0.0, 0.0), (0.0004, 0.0009), (0.5, 0.0), (0.0, 0.25), (0.37, 0.62)]),
+    shift=SHIFTS,
     gain=st.floats(0.5, 2.0),
     seed=st.integers(0, 999),
 )
@@ -240,7 +244,7 @@ def test_fused_change_kernel_matches_numpy_to_the_bit(shape, shift, gain, seed) 
 @settings(max_examples=60, deadline=None)
 @given(
     shape=st.tuples(st.integers(1, 80), st.integers(1, 80)),
-    shift=st.sampled_from([(0.0, 0.0), (0.0004, 0.0009), (0.5, 0.0), (0.0, 0.25), (0.37, 0.62)]),
+    shift=SHIFTS,
     gain=st.floats(0.25, 4.0),
     seed=st.integers(0, 999),
 )

@@ -84,20 +84,34 @@ def test_datasets_last_one_planned_run(project: fenceline.Project) -> None:
 def test_read_ahead_gives_the_same_tiles(project: fenceline.Project) -> None:
     p = pipeline.plan(project.store, "before", "after", tile_size=256)
     ahead = list(pipeline.run_tiles(p.jobs, read_ahead=True))
-    alone = list(pipeline.run_tiles(p.jobs))
+    alone = list(pipeline.run_tiles(p.jobs, read_ahead=False))
     assert len(ahead) == len(p.jobs) > 4
     assert [(r.row, r.col, r.window) for r in ahead] == [(r.row, r.col, r.window) for r in alone]
     assert [r.candidates for r in ahead] == [r.candidates for r in alone]
     assert sum(len(r.candidates) for r in ahead) > 0
 
 
-def test_a_run_stopped_early_leaves_no_read_behind(project: fenceline.Project) -> None:
+def test_a_run_stopped_early_leaves_no_read_behind(
+    project: fenceline.Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
     p = pipeline.plan(project.store, "before", "after", tile_size=256)
+    read, finished = pipeline.read_tile, []
+
+    def slow_read(job):
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(0.3)  # a read still running when the run stops
+        data = read(job)
+        finished.append(job.tile.window_text)
+        return data
+
+    monkeypatch.setattr(pipeline, "read_tile", slow_read)
     tiles = pipeline.run_tiles(p.jobs, read_ahead=True)
     next(tiles)  # the second tile is being read ahead
-    tiles.close()  # an interrupted run: the read ahead finishes before anything else reads
-    reader = pipeline._READER[1]
-    assert reader.submit(lambda: 1).result(timeout=5) == 1  # the thread is free again
+    tiles.close()  # an interrupted run: the read ahead finishes before close returns
+    assert finished == [p.jobs[0].tile.window_text, p.jobs[1].tile.window_text]
     pipeline.release_datasets()  # safe: no read in flight
     assert pipeline.run_tile(p.jobs[0]).window == p.jobs[0].tile.window_text
 

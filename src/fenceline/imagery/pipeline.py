@@ -257,7 +257,7 @@ def read_tile(
     return before, after, valid_b, valid_a
 
 
-_READER: list[Any] = []
+_READERS: dict[int, Any] = {}  # process id -> its reading thread (an executor of 1)
 
 #: runs of this many tiles or more read ahead by default (:func:`run_tiles`)
 READ_AHEAD_MIN_TILES = 8
@@ -270,8 +270,8 @@ def run_tiles(jobs: list[TileJob], read_ahead: bool | None = None) -> Iterator[T
     With read-ahead each next tile is read in a second thread while this one is detected
     (GDAL's decoding and the compiled kernels release the GIL); without it each tile is read
     just before it is detected. ``None`` (the default) reads ahead in runs of at least
-    :data:`READ_AHEAD_MIN_TILES` tiles: on a 2-vCPU machine read-ahead cost 5–18 % on 4 tiles
-    and saved up to 20 % on 16 and 33 % on 64 (docs/imagery.md §5). Only the reading thread
+    :data:`READ_AHEAD_MIN_TILES` tiles: on a 2-vCPU machine read-ahead cost 5–23 % on 4 tiles
+    and saved 2–19 % on 16 and 32–33 % on 64 (docs/imagery.md §5). Only the reading thread
     reads (datasets are never used by two threads at once), and at most one tile is read
     ahead, so memory is still bounded by the tile.
     """
@@ -285,12 +285,13 @@ def run_tiles(jobs: list[TileJob], read_ahead: bool | None = None) -> Iterator[T
         return
     if not jobs:
         return
-    if not _READER or _READER[0] != os.getpid():
+    reader = _READERS.get(os.getpid())
+    if reader is None:
         # one reading thread per process, kept: a new thread pays GDAL's and PROJ's
         # per-thread set-up (~20 ms) on its first read; a forked child (whose copy of the
-        # executor has no thread) starts its own
-        _READER[:] = [os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="fenceline-read")]
-    reader = _READER[1]
+        # parent's executor has no thread) starts its own
+        _READERS.clear()
+        reader = _READERS[os.getpid()] = ThreadPoolExecutor(1, thread_name_prefix="fenceline-read")
     ahead = reader.submit(read_tile, jobs[0])
     try:
         for k, job in enumerate(jobs):

@@ -73,6 +73,14 @@ def shutdown_pool(wait: bool = False) -> None:
         pool.shutdown(wait=wait, cancel_futures=True)
 
 
+def _local_workers(workers: int | None) -> int:
+    """The local pool's size: ``workers``, else :func:`default_workers`; at least 1."""
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ParameterError("--workers", "must be at least 1")
+    return workers
+
+
 class _Listed:
     """``run`` over a run of consecutive jobs in one worker, as a list (picklable when ``run``
     is)."""
@@ -194,9 +202,7 @@ def map_unordered(
     if scheduler is not None:
         yield from _dask(fn, jobs, scheduler, timeout)
         return
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise ParameterError("--workers", "must be at least 1")
+    workers = _local_workers(workers)
     if workers == 1 or len(jobs) <= 1:
         for job in jobs:
             yield fn(job)
@@ -232,9 +238,7 @@ def map_runs(
     if scheduler is not None:
         yield from _dask(_Listed(run), jobs, scheduler, timeout, longest)
         return
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise ParameterError("--workers", "must be at least 1")
+    workers = _local_workers(workers)
     if workers == 1 or len(jobs) <= 1:
         yield from run(jobs)
         return
