@@ -1,6 +1,7 @@
 """Co-registration: the shift of the after image against the before image.
 
-Phase correlation (scikit-image) on high-passed sample windows spread over the overlap; the
+Phase correlation (the upsampled DFT of Guizar-Sicairos et al., as scikit-image's) on high-passed
+sample windows spread over the overlap; the
 median of the windows' sub-pixel shifts is the correction. A shift ``(dy, dx)`` means the
 after image's pixel ``(row + dy, col + dx)`` shows what the before image shows at ``(row, col)``.
 
@@ -15,6 +16,10 @@ True
 """
 
 from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +36,29 @@ __all__ = [
 
 #: background box (px) of the high-pass that co-registration and the gain work on
 CHIP_HIGH_PASS_PX = 15
+
+
+@functools.cache
+def _threadpools() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """BLAS (numpy's OpenBLAS) on one thread within the block (threadpoolctl).
+
+    The matrix products of the sub-pixel search are small. On more than one thread, OpenBLAS
+    leaves its other threads spinning for about 0.1 s after each product: on a 2-CPU machine
+    that took a whole CPU from the tile reads and the pool's workers just after the plan
+    (benchmarks/detect_speed.py; docs/imagery.md §5).
+    """
+    controller = _threadpools()
+    if controller is None:  # pragma: no cover - depends on the environment
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
 
 
 def window_shift(
@@ -89,13 +117,16 @@ def phase_correlation(
     k_rows = np.exp(2j * np.pi * at_rows * f_rows).astype(np.complex64)
     half = product.shape[1]
     k_cols = np.exp(2j * np.pi * at_cols * f_cols[:half]).astype(np.complex64)
-    upsampled = k_rows @ product @ k_cols.T
     missing = np.arange(half, cols)  # columns of the full spectrum: N - k for k in 1 .. N - half
-    if len(missing):
-        mirror_cols = cols - missing
-        mirror_rows = (-np.arange(rows)) % rows
-        k_cols_missing = np.exp(2j * np.pi * at_cols * f_cols[missing]).astype(np.complex64)
-        upsampled += k_rows[:, mirror_rows] @ np.conj(product[:, mirror_cols]) @ k_cols_missing.T
+    with one_blas_thread():
+        upsampled = k_rows @ product @ k_cols.T
+        if len(missing):
+            mirror_cols = cols - missing
+            mirror_rows = (-np.arange(rows)) % rows
+            k_cols_missing = np.exp(2j * np.pi * at_cols * f_cols[missing]).astype(np.complex64)
+            upsampled += (
+                k_rows[:, mirror_rows] @ np.conj(product[:, mirror_cols]) @ k_cols_missing.T
+            )
     best = np.unravel_index(int(np.argmax(np.abs(upsampled))), upsampled.shape)
     shift = shift + (np.array(best) - centre) / upsample
     return float(round(shift[0], 6)), float(round(shift[1], 6))
