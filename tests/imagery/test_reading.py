@@ -12,6 +12,7 @@ import pytest
 import fenceline
 from fenceline.imagery import pipeline
 from fenceline.imagery.cog import CACHE_BYTES, rasterio_env
+from fenceline.imagery.tiles import STRIP_TILES, strip_order, tile_grid
 
 
 def _gdal() -> ctypes.CDLL:
@@ -45,9 +46,10 @@ def test_a_tile_reuses_the_blocks_its_neighbour_decoded(project: fenceline.Proje
     bytes_ = pipeline._tile_cache_bytes(first)
     ds = pipeline._dataset(first.before_path)
     block_h, block_w = ds.block_shapes[0]
-    width, height = first.tile.read[2:]
-    # two windows of both images, whatever their offsets in the blocks
-    assert bytes_ >= 2 * 2 * (width // block_w + 2) * (height // block_h + 2) * block_h * block_w
+    # a strip row of windows of both images, whatever their offsets in the blocks
+    window, strip = 256 + 2 * 32, STRIP_TILES * 256 + 2 * 32
+    blocks = (min(strip, ds.width) // block_w + 2) * (min(window, ds.height) // block_h + 2)
+    assert bytes_ >= 2 * blocks * block_h * block_w
     with rasterio_env(bytes_):
         assert gdal.GDALGetCacheMax64() == bytes_
     with_blocks = gdal.GDALGetCacheUsed64()
@@ -129,3 +131,49 @@ def test_a_forked_child_reads_ahead_with_its_own_thread(project: fenceline.Proje
 
 def _candidates_in_child(jobs: list) -> list:
     return [r.candidates for r in pipeline.run_tiles(jobs, read_ahead=True)]
+
+
+def _decodes(tiles: list, capacity: int, block: int, shift: tuple[int, int]) -> tuple[int, int]:
+    """Blocks decoded reading the tiles' windows of two images (the after one's windows
+    ``shift`` px off) through one least-recently-used cache of ``capacity`` blocks, as
+    GDAL's; and how many distinct blocks there are."""
+    from collections import OrderedDict
+
+    cache: OrderedDict = OrderedDict()
+    decoded, seen = 0, set()
+    for tile in tiles:
+        col, row, width, height = tile.read
+        for image, (dy, dx) in enumerate([(0, 0), shift]):
+            r0, c0 = max(0, row + dy), max(0, col + dx)
+            for br in range(r0 // block, (row + dy + height - 1) // block + 1):
+                for bc in range(c0 // block, (col + dx + width - 1) // block + 1):
+                    key = (image, br, bc)
+                    seen.add(key)
+                    if key in cache:
+                        cache.move_to_end(key)
+                        continue
+                    decoded += 1
+                    cache[key] = True
+                    if len(cache) > capacity:
+                        cache.popitem(last=False)
+    return decoded, len(seen)
+
+
+def test_strips_decode_each_block_about_once() -> None:
+    # a 40 x 40 km scene at 0.5 m... in 512 px blocks: 30 x 30 tiles of 1024 px, 32 px overlap
+    size, tile, overlap, block = 30 * 1024, 1024, 32, 512
+    tiles = tile_grid(size, size, size=tile, overlap=overlap)
+    capacity = pipeline.cache_bytes(tile, overlap, [(size, size, block, block, 1)] * 2)
+    capacity //= block * block
+    strips, distinct = _decodes(strip_order(tiles), capacity, block, (3, -2))
+    rows, _ = _decodes(tiles, capacity, block, (3, -2))
+    assert strips <= 1.3 * distinct  # each block about once (again at a strip's edge)
+    assert rows >= 1.8 * distinct  # row by row, the rows' shared blocks were gone
+    assert capacity * block * block <= 32 * 2**20  # bounded by the tile, not the scene
+
+
+def test_a_plan_visits_tiles_in_strips(project: fenceline.Project) -> None:
+    p = pipeline.plan(project.store, "before", "after", tile_size=128)
+    tiles = [job.tile for job in p.jobs]
+    assert tiles == strip_order(tiles) != sorted(tiles, key=lambda t: (t.row, t.col))
+    assert {(job.tile_size, job.overlap) for job in p.jobs} == {(128, 32)}

@@ -53,12 +53,13 @@ from fenceline.imagery.detect import (
 )
 from fenceline.imagery.radiometry import estimate_gain, high_pass
 from fenceline.imagery.scheduler import map_runs
-from fenceline.imagery.tiles import Tile, tile_grid
+from fenceline.imagery.tiles import STRIP_TILES, Tile, strip_order, tile_grid
 from fenceline.store import AuditEntry, Store
 
 __all__ = [
     "TileJob",
     "TileResult",
+    "cache_bytes",
     "detect_changes",
     "plan",
     "read_tile",
@@ -82,6 +83,8 @@ class TileJob:
     transform: tuple[float, ...]  # before image's affine (a, b, c, d, e, f)
     gsd_m: float
     session: str = ""  # one per plan: a worker's datasets (and cached blocks) last one run
+    tile_size: int = 1024  # the run's tile size and overlap (px): the block cache's size
+    overlap: int = 32
 
 
 @dataclass
@@ -204,9 +207,9 @@ def _read_valid(
     return inside, nodata
 
 
-#: a worker gets up to this many consecutive tiles at once (a row's neighbours share blocks
-#: that its cache keeps)
-RUN_TILES = 8
+#: a worker gets up to this many consecutive tiles at once: two rows of a strip
+#: (:func:`~fenceline.imagery.tiles.strip_order`), whose shared blocks its cache keeps
+RUN_TILES = 2 * STRIP_TILES
 
 #: without ``workers`` (or ``FENCELINE_WORKERS``), a run of fewer tiles runs in this
 #: process: starting a pool (processes, imports, kernels) costs ~2.5 s on a 2-CPU machine,
@@ -217,19 +220,40 @@ POOL_MIN_TILES = 128
 NODATA_MARGIN_PX = 16
 
 
-def _tile_cache_bytes(job: TileJob) -> int:
-    """GDAL block cache for a tile's reads: the blocks that two neighbouring tile windows of
-    both images (and their masks) touch, so the next tile of a row decodes only the blocks
-    it does not share with this one, and memory follows the tile, not the scene."""
-    width, height = job.tile.read[2:]
+def cache_bytes(tile_size: int, overlap: int, images: list[tuple[int, int, int, int, int]]) -> int:
+    """GDAL block cache for tile reads: the blocks that a strip row of read windows
+    (:data:`~fenceline.imagery.tiles.STRIP_TILES` tiles wide, visited in
+    :func:`~fenceline.imagery.tiles.strip_order`) touches in each image, and a quarter more,
+    at least 8 MB. A tile then decodes only the blocks it shares with no tile before it in
+    its strip (the one to its left, the strip row above), and memory follows the tile size,
+    not the scene.
+
+    ``images``: each image's ``(height, width, block_height, block_width, bytes per pixel)``
+    (its mask's byte included).
+
+    >>> cache_bytes(1024, 32, [(8192, 8192, 512, 512, 1)] * 2) / 2**20  # 2 x 4 x 10 blocks
+    25.0
+    """
+    window = tile_size + 2 * overlap
+    strip = STRIP_TILES * tile_size + 2 * overlap
     total = 0
+    for height, width, block_h, block_w, pixel in images:
+        blocks = (min(window, height) // block_h + 2) * (min(strip, width) // block_w + 2)
+        total += blocks * block_h * block_w * pixel
+    return int(min(max(total * 5 // 4, 8 * 2**20), 1024 * 2**20))
+
+
+def _tile_cache_bytes(job: TileJob) -> int:
+    """:func:`cache_bytes` for a run's tiles (from its tile size, not this tile's, smaller
+    at the scene's edges: a smaller cache for one tile would drop blocks the next ones
+    need)."""
+    images = []
     for path in (job.before_path, job.after_path):
         ds = _dataset(path)
         block_h, block_w = ds.block_shapes[0]
-        blocks = (min(height, ds.height) // block_h + 2) * (min(width, ds.width) // block_w + 2)
         pixel = np.dtype(ds.dtypes[0]).itemsize + (1 if _has_mask(ds) else 0)
-        total += 2 * blocks * block_h * block_w * pixel
-    return int(min(max(total, 8 * 2**20), 1024 * 2**20))
+        images.append((ds.height, ds.width, block_h, block_w, pixel))
+    return cache_bytes(job.tile_size, job.overlap, images)
 
 
 def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
@@ -597,6 +621,7 @@ def plan(
                 for t, hit in zip(tiles, shapely.intersects(boxes, pixel_area), strict=True)
                 if hit
             ]
+        tiles = strip_order(tiles)  # blocks shared between rows are still cached
         crs = bds.crs.to_string()
         transform = tuple(bds.transform)[:6]
         gsd = float(abs(bds.transform.a))
@@ -626,6 +651,8 @@ def plan(
             transform,
             gsd,
             session,
+            tile_size,
+            overlap,
         )
         for tile in tiles
     ]

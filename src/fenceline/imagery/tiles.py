@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Tile", "tile_grid"]
+__all__ = ["STRIP_TILES", "Tile", "strip_order", "tile_grid"]
+
+#: tiles are visited in vertical strips this many tiles wide (:func:`strip_order`)
+STRIP_TILES = 4
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,23 @@ def tile_grid(
             re_r = min(height, row_off + h + overlap)
             tiles.append(Tile(ti, tj, (col_off, row_off, w, h), (rc, rr, re_c - rc, re_r - rr)))
     return tiles
+
+
+def strip_order(tiles: list[Tile], width: int = STRIP_TILES) -> list[Tile]:
+    """``tiles`` in vertical strips ``width`` tiles wide, each strip row by row.
+
+    A tile's read window shares image blocks with the tiles around it (its overlap reaches
+    into their blocks). Row by row across a whole scene, the blocks a row of tiles shares with
+    the next row are long gone from a cache bounded by the tile when the next row comes; in a
+    strip they are one strip row back, so a block cache that holds a strip row of windows
+    (``pipeline._tile_cache_bytes``) decodes each block about once.
+
+    >>> order = strip_order(tile_grid(6, 3, size=1, overlap=0), width=4)
+    >>> [(t.row, t.col) for t in order][:9]
+    [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (2, 0)]
+    >>> [(t.row, t.col) for t in order][12:]
+    [(0, 4), (0, 5), (1, 4), (1, 5), (2, 4), (2, 5)]
+    """
+    if width < 1:
+        raise ValueError("a strip is at least one tile wide")
+    return sorted(tiles, key=lambda t: (t.col // width, t.row, t.col))
