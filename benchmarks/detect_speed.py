@@ -24,7 +24,8 @@ Prints, for the same image pair in the same run:
 - for reference, the rate of reading every block of both files once (no tiles, no overlap),
   the least decoding the pair needs: the tiles' windows (1088 px with their overlap, on the
   COGs' 512 px blocks) share blocks with their neighbours, which GDAL's block cache (sized to
-  two tile windows) spares along a row of tiles but not always between rows.
+  a strip row of tile windows, the tiles visited in strips 4 wide) spares within a strip but
+  not where two strips meet.
 
 Every timed run starts from closed datasets (an empty block cache), as a run of
 ``fenceline detect`` does: "read only" closes the datasets its plan opened before timing.
@@ -202,7 +203,7 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
     once = statistics.median(read_blocks_once(pair) for _ in range(repeat))
     print(
         f"  for reference, each block of both files read once, 1 process: {mp / once:8.1f} MP/s "
-        '(the least decoding; "read only" decodes shared blocks again between rows of tiles)'
+        '(the least decoding; "read only" decodes shared blocks again where strips meet)'
     )
     runs = [stages(project) for _ in range(repeat)]
     total = statistics.median(sum(r.values()) for r in runs)

@@ -147,7 +147,7 @@ class ClassicalDetector(Detector):
         shape = before.shape
         grid_b, grid_a = kernels.block_grids(before, after, subpixel, gain, _BLOCK)
         columns = _resampling(shape[1], _BLOCK)
-        diff, sign = kernels.fused_change(
+        diff, sign, sample = kernels.fused_change(
             before,
             after,
             subpixel,
@@ -156,7 +156,7 @@ class ClassicalDetector(Detector):
             kernels.upsample_columns(grid_a, *columns),
             *_resampling(shape[0], _BLOCK),
         )
-        sigma = max(robust_sigma(diff), 0.5)
+        sigma = max(robust_sigma(sample), 0.5)  # robust_sigma(diff), from its own sample
         scale = 1.0 / (self.k_sigma * sigma)
         cloud = self._cloud(grid_b, grid_a)
         if cloud is None:

@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from fenceline.imagery.linear import zhang_suen_table
+from fenceline.imagery.radiometry import sigma_step
 
 __all__ = [
     "AREA",
@@ -302,7 +303,7 @@ def warm_up() -> float:
     cols = np.zeros((3, 24), np.float32)
     low = np.zeros(24, np.intp)
     frac = np.zeros(24, np.float32)
-    diff, sign = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
+    diff, sign, _ = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
     apply_sign(diff, sign, 1.0)
     high_pass(image, 15)
     labels, stats = label_components(image)
@@ -419,7 +420,7 @@ def _aligned_row(after, r, fx, fy, g, shifted_x, shifted_y, row, nxt, out):  # p
 
 @_jit
 def _fused_change(
-    before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, sign
+    before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, sign, step, sample
 ):  # pragma: no cover - compiled
     h, w = before.shape
     fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
@@ -472,6 +473,10 @@ def _fused_change(
                     s += tmp[c]
                     s += tmp[_mirror(c + 1, w)]
                     diff[o, c] = s * third
+                # every step-th value of the map in row-major order, as it is made
+                first = (o * w + step - 1) // step * step
+                for i in range(first, (o + 1) * w, step):
+                    sample[i // step] = diff[o, i - o * w]
             else:
                 for c in range(2, w - 2):
                     s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
@@ -503,11 +508,13 @@ def fused_change(
     columns_after: np.ndarray,
     low_r: np.ndarray,
     frac_r: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`shift_and_gain` of ``after``, :func:`contrast_pair` and :func:`box_means_pair`
     in one sweep of rows (a few rows of the intermediate images kept, none whole): the 3 x 3
-    mean of the high-passed difference, and whether the 5 x 5 mean of the change of contrast
-    is negative (its sign bit, uint8). Images at least 2 px on each side.
+    mean of the high-passed difference, whether the 5 x 5 mean of the change of contrast
+    is negative (its sign bit, uint8), and the sample of the first that
+    :func:`~fenceline.imagery.radiometry.robust_sigma` takes (every ``sigma_step``-th value,
+    row-major), gathered as the rows are made. Images at least 2 px on each side.
     """
     h, w = before.shape
     if min(h, w) < 2:
@@ -519,6 +526,8 @@ def fused_change(
         raise ValueError("sub-pixel shifts must be in [0, 1)")
     diff = np.empty((h, w), np.float32)
     sign = np.empty((h, w), np.uint8)
+    step = sigma_step(h * w)
+    sample = np.empty((h * w + step - 1) // step, np.float32)
     _fused_change(
         _pixels(before),
         _pixels(after),
@@ -531,8 +540,10 @@ def fused_change(
         frac_r,
         diff,
         sign,
+        step,
+        sample,
     )
-    return diff, sign
+    return diff, sign, sample
 
 
 def apply_sign(diff: np.ndarray, sign: np.ndarray, scale: float) -> np.ndarray:

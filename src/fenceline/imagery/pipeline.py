@@ -621,7 +621,7 @@ def plan(
                 for t, hit in zip(tiles, shapely.intersects(boxes, pixel_area), strict=True)
                 if hit
             ]
-        tiles = strip_order(tiles)  # blocks shared between rows are still cached
+        tiles = strip_order(tiles)  # the blocks a row shares with the next are still cached
         crs = bds.crs.to_string()
         transform = tuple(bds.transform)[:6]
         gsd = float(abs(bds.transform.a))
