@@ -247,28 +247,18 @@ def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
     those as it makes the rows, and the change map stays numpy's to the bit."""
     from fenceline.imagery.coregister import apply_subpixel_shift
     from fenceline.imagery.detect import ClassicalDetector
-    from fenceline.imagery.radiometry import _resampling, robust_sigma, sigma_step
+    from fenceline.imagery.radiometry import robust_sigma, sigma_step
 
     rng = np.random.default_rng(7)
     before = _image(shape, 7)
     after = before + rng.normal(0, 3, shape).astype(np.float32)
     after[: shape[0] // 3, shape[1] // 2 :] += 40
     shift, gain = (0.25, 0.625), 1.1
-    grid_b, grid_a = kernels.block_grids(before, after, shift, gain, 8)
-    columns = _resampling(shape[1], 8)
-    diff, _, sample = kernels.fused_change(
-        before,
-        after,
-        shift,
-        gain,
-        kernels.upsample_columns(grid_b, *columns),
-        kernels.upsample_columns(grid_a, *columns),
-        *_resampling(shape[0], 8),
-    )
+    detector = ClassicalDetector()
+    *_, diff, _, sample = detector._sweeps(kernels, before, after, shift, gain)
     assert sigma_step(diff.size) > 1
     np.testing.assert_array_equal(sample, diff.ravel()[:: sigma_step(diff.size)])
     assert robust_sigma(sample) == robust_sigma(diff)
-    detector = ClassicalDetector()
     aligned = apply_subpixel_shift(after, *shift) * gain
     grids = [grid_median(block_means(x, 8)) for x in (before, aligned)]
     expected = detector._silence_cloud(detector._change_numpy(before, aligned, *grids), *grids)

@@ -2,8 +2,8 @@
 
 Phase correlation (the upsampled DFT of Guizar-Sicairos et al., as scikit-image's) on
 high-passed sample windows spread over the overlap; the median of the windows' sub-pixel
-shifts is the correction. A shift ``(dy, dx)`` means the
-after image's pixel ``(row + dy, col + dx)`` shows what the before image shows at ``(row, col)``.
+shifts is the correction. A shift ``(dy, dx)`` means the after image's pixel
+``(row + dy, col + dx)`` shows what the before image shows at ``(row, col)``.
 
 >>> import numpy as np
 >>> from scipy import ndimage

@@ -140,10 +140,26 @@ class ClassicalDetector(Detector):
         kernels = _kernels()
         if kernels is None or min(before.shape) < 2:
             return super().change_aligned(before, after, subpixel, gain)
-        # the block grids of both images in one sweep (the after image shifted on the fly),
-        # then the shift, gain, high-pass, box means and sign in one more (kernels.py), then
-        # the sign, the scale and the cloud mask in a last one; 8 or 16-bit tiles are read as
-        # they are (kernels._pixels)
+        grid_b, grid_a, diff, sign, sample = self._sweeps(kernels, before, after, subpixel, gain)
+        sigma = max(robust_sigma(sample), 0.5)  # robust_sigma(diff), from its own sample
+        scale = 1.0 / (self.k_sigma * sigma)
+        cloud = self._cloud(grid_b, grid_a)
+        if cloud is None:
+            return kernels.apply_sign(diff, sign, scale)
+        return kernels.apply_sign_cloud(diff, sign, scale, cloud, _BLOCK)
+
+    @staticmethod
+    def _sweeps(
+        kernels: Any,
+        before: np.ndarray,
+        after: np.ndarray,
+        subpixel: tuple[float, float],
+        gain: float,
+    ) -> tuple[np.ndarray, ...]:
+        """The compiled sweeps before the scale: the block grids of both images in one (the
+        after image shifted on the fly), then the shift, gain, high-pass, box means, sign
+        and σ's sample in one more (kernels.py); 8 or 16-bit tiles are read as they are
+        (kernels._pixels). Returns both grids, the map, its sign bits and the sample."""
         shape = before.shape
         grid_b, grid_a = kernels.block_grids(before, after, subpixel, gain, _BLOCK)
         columns = _resampling(shape[1], _BLOCK)
@@ -156,12 +172,7 @@ class ClassicalDetector(Detector):
             kernels.upsample_columns(grid_a, *columns),
             *_resampling(shape[0], _BLOCK),
         )
-        sigma = max(robust_sigma(sample), 0.5)  # robust_sigma(diff), from its own sample
-        scale = 1.0 / (self.k_sigma * sigma)
-        cloud = self._cloud(grid_b, grid_a)
-        if cloud is None:
-            return kernels.apply_sign(diff, sign, scale)
-        return kernels.apply_sign_cloud(diff, sign, scale, cloud, _BLOCK)
+        return grid_b, grid_a, diff, sign, sample
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         kernels = _kernels()

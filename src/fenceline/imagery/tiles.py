@@ -73,7 +73,7 @@ def strip_order(tiles: list[Tile], width: int = STRIP_TILES) -> list[Tile]:
     into their blocks). Row by row across a whole scene, the blocks a row of tiles shares with
     the next row are long gone from a cache bounded by the tile when the next row comes; in a
     strip they are one strip row back, so a block cache that holds a strip row of windows
-    (``pipeline._tile_cache_bytes``) decodes each block about once.
+    (:func:`fenceline.imagery.pipeline.cache_bytes`) decodes each block about once.
 
     >>> order = strip_order(tile_grid(6, 3, size=1, overlap=0), width=4)
     >>> [(t.row, t.col) for t in order][:9]
