@@ -198,7 +198,8 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
             rate = mp / statistics.median(ahead)
             print(
                 f"    detection, read-ahead:   {rate:8.1f} MP/s  (next tile read in a second "
-                f"thread, read_ahead=True; ratio {rate / read_rate:.2f})"
+                f"thread, read_ahead=True; ratio {rate / read_rate:.2f}, two threads against "
+                "one reading: not the target's comparison)"
             )
     once = statistics.median(read_blocks_once(pair) for _ in range(repeat))
     print(

@@ -227,7 +227,6 @@ SHIFTS = st.sampled_from([(0.0, 0.0), (0.0004, 0.0009), (0.5, 0.0), (0.0, 0.25),
 )
 def test_fused_change_kernel_matches_numpy_to_the_bit(shape, shift, gain, seed) -> None:
     """One sweep (shift, gain, high-pass, box means, sign) against the numpy steps."""
-    from fenceline.imagery.coregister import apply_subpixel_shift
     from fenceline.imagery.detect import ClassicalDetector
 
     rng = np.random.default_rng(seed)
@@ -235,17 +234,23 @@ def test_fused_change_kernel_matches_numpy_to_the_bit(shape, shift, gain, seed) 
     after = before + rng.normal(0, 3, shape).astype(np.float32)
     after[: shape[0] // 2, shape[1] // 3 :] += 60  # a new roof, or a cloud
     detector = ClassicalDetector()
+    expected = _numpy_change_aligned(detector, before, after, shift, gain)
+    np.testing.assert_array_equal(detector.change_aligned(before, after, shift, gain), expected)
+
+
+def _numpy_change_aligned(detector, before, after, shift, gain) -> np.ndarray:
+    """``change_aligned`` by the numpy steps it fuses (the kernels' reference)."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
+
     aligned = apply_subpixel_shift(after, *shift) * gain
     grids = [grid_median(block_means(x, 8)) for x in (before, aligned)]
-    expected = detector._silence_cloud(detector._change_numpy(before, aligned, *grids), *grids)
-    np.testing.assert_array_equal(detector.change_aligned(before, after, shift, gain), expected)
+    return detector._silence_cloud(detector._change_numpy(before, aligned, *grids), *grids)
 
 
 @pytest.mark.parametrize("shape", [(229, 231), (400, 301), (1088, 1088)])
 def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
     """Above 50,000 px, σ comes from every n-th value of the map: the sweep gathers exactly
     those as it makes the rows, and the change map stays numpy's to the bit."""
-    from fenceline.imagery.coregister import apply_subpixel_shift
     from fenceline.imagery.detect import ClassicalDetector
     from fenceline.imagery.radiometry import robust_sigma, sigma_step
 
@@ -259,9 +264,7 @@ def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
     assert sigma_step(diff.size) > 1
     np.testing.assert_array_equal(sample, diff.ravel()[:: sigma_step(diff.size)])
     assert robust_sigma(sample) == robust_sigma(diff)
-    aligned = apply_subpixel_shift(after, *shift) * gain
-    grids = [grid_median(block_means(x, 8)) for x in (before, aligned)]
-    expected = detector._silence_cloud(detector._change_numpy(before, aligned, *grids), *grids)
+    expected = _numpy_change_aligned(detector, before, after, shift, gain)
     np.testing.assert_array_equal(detector.change_aligned(before, after, shift, gain), expected)
 
 

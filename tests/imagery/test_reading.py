@@ -43,7 +43,7 @@ def test_a_tile_reuses_the_blocks_its_neighbour_decoded(project: fenceline.Proje
     p = pipeline.plan(project.store, "before", "after", tile_size=256, overlap=32)
     first, second = p.jobs[0], p.jobs[1]
     assert first.tile.row == second.tile.row  # neighbours along a row
-    bytes_ = pipeline._tile_cache_bytes(first)
+    bytes_ = first.block_cache
     ds = pipeline._dataset(first.before_path)
     block_h, block_w = ds.block_shapes[0]
     # a strip row of windows of both images, whatever their offsets in the blocks
@@ -176,4 +176,9 @@ def test_a_plan_visits_tiles_in_strips(project: fenceline.Project) -> None:
     p = pipeline.plan(project.store, "before", "after", tile_size=128)
     tiles = [job.tile for job in p.jobs]
     assert tiles == strip_order(tiles) != sorted(tiles, key=lambda t: (t.row, t.col))
-    assert {(job.tile_size, job.overlap) for job in p.jobs} == {(128, 32)}
+    # one cache for the run, from its tile size and overlap, whatever the tile at the edges
+    images = [
+        pipeline._blocks(pipeline._dataset(path))
+        for path in (p.jobs[0].before_path, p.jobs[0].after_path)
+    ]
+    assert {job.block_cache for job in p.jobs} == {pipeline.cache_bytes(128, 32, images)}

@@ -43,7 +43,7 @@ import shapely
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.hashing import sha256_file
 from fenceline.imagery.catalog import get_image
-from fenceline.imagery.cog import rasterio_env
+from fenceline.imagery.cog import CACHE_BYTES, rasterio_env
 from fenceline.imagery.coregister import CHIP_HIGH_PASS_PX, median_shift
 from fenceline.imagery.detect import (
     ClassicalDetector,
@@ -83,8 +83,7 @@ class TileJob:
     transform: tuple[float, ...]  # before image's affine (a, b, c, d, e, f)
     gsd_m: float
     session: str = ""  # one per plan: a worker's datasets (and cached blocks) last one run
-    tile_size: int = 1024  # the run's tile size and overlap (px): the block cache's size
-    overlap: int = 32
+    block_cache: int = CACHE_BYTES  # GDAL's block cache for the run's tile reads (bytes)
 
 
 @dataclass
@@ -243,17 +242,12 @@ def cache_bytes(tile_size: int, overlap: int, images: list[tuple[int, int, int, 
     return int(min(max(total * 5 // 4, 8 * 2**20), 1024 * 2**20))
 
 
-def _tile_cache_bytes(job: TileJob) -> int:
-    """:func:`cache_bytes` for a run's tiles (from its tile size, not this tile's, smaller
-    at the scene's edges: a smaller cache for one tile would drop blocks the next ones
-    need)."""
-    images = []
-    for path in (job.before_path, job.after_path):
-        ds = _dataset(path)
-        block_h, block_w = ds.block_shapes[0]
-        pixel = np.dtype(ds.dtypes[0]).itemsize + (1 if _has_mask(ds) else 0)
-        images.append((ds.height, ds.width, block_h, block_w, pixel))
-    return cache_bytes(job.tile_size, job.overlap, images)
+def _blocks(ds: Any) -> tuple[int, int, int, int, int]:
+    """An open dataset's size, block size and bytes per pixel (its mask's included), as
+    :func:`cache_bytes` takes them."""
+    block_h, block_w = ds.block_shapes[0]
+    pixel = np.dtype(ds.dtypes[0]).itemsize + (1 if _has_mask(ds) else 0)
+    return ds.height, ds.width, block_h, block_w, pixel
 
 
 def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
@@ -273,7 +267,7 @@ def read_tile(
     _use_session(job.session)
     col, row, width, height = job.tile.read
     a_col, a_row = col + job.offset[1], row + job.offset[0]
-    with rasterio_env(_tile_cache_bytes(job)):
+    with rasterio_env(job.block_cache):
         before = _read(job.before_path, col, row, width, height)
         after = _read(job.after_path, a_col, a_row, width, height)
         valid_b = _read_valid(job.before_path, col, row, width, height)
@@ -294,8 +288,8 @@ def run_tiles(jobs: list[TileJob], read_ahead: bool | None = None) -> Iterator[T
     With read-ahead each next tile is read in a second thread while this one is detected
     (GDAL's decoding and the compiled kernels release the GIL); without it each tile is read
     just before it is detected. ``None`` (the default) reads ahead in runs of at least
-    :data:`READ_AHEAD_MIN_TILES` tiles: on a 2-vCPU machine read-ahead cost 5–23 % on 4 tiles
-    and saved 2–19 % on 16 and 32–33 % on 64 (docs/imagery.md §5). Only the reading thread
+    :data:`READ_AHEAD_MIN_TILES` tiles: on a 2-CPU machine read-ahead cost 21 % on 4 tiles
+    and saved 28 % on 16 and 40 % on 64 (docs/imagery.md §5). Only the reading thread
     reads (datasets are never used by two threads at once), and at most one tile is read
     ahead, so memory is still bounded by the tile.
     """
@@ -622,6 +616,9 @@ def plan(
                 if hit
             ]
         tiles = strip_order(tiles)  # the blocks a row shares with the next are still cached
+        # one cache size for the whole run, from its tile size (an edge tile's smaller one
+        # would drop the blocks the next tiles need)
+        block_cache = cache_bytes(tile_size, overlap, [_blocks(bds), _blocks(ads)])
         crs = bds.crs.to_string()
         transform = tuple(bds.transform)[:6]
         gsd = float(abs(bds.transform.a))
@@ -651,8 +648,7 @@ def plan(
             transform,
             gsd,
             session,
-            tile_size,
-            overlap,
+            block_cache,
         )
         for tile in tiles
     ]
