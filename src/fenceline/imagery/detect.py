@@ -440,7 +440,8 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
     points in one more (their hulls in one GEOS call), each linear component's skeleton traced
     and pruned compiled, and all lines of the map normalised and simplified in one call. The
     candidates are those of the numpy path (``_candidate``), in the same order."""
-    labels, stats = kernels.label_components(strength)
+    components = kernels.label_runs(strength)
+    stats = components.stats
     if len(stats) == 0:
         return []
     gsd_m = params["gsd_m"]
@@ -464,7 +465,7 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
     # structures: the strong part's outline points, one convex hull each
     where = np.flatnonzero(~linear)
     if len(where):
-        points, owner, core = kernels.structure_corners(labels, strength, stats, kept[where])
+        points, owner, core = kernels.structure_corners(strength, components, kept[where])
         ok = core >= min_px
         if ok.any():
             renumber = np.cumsum(ok) - 1
@@ -487,7 +488,7 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
     # then all lines normalised and simplified at once, in each component's own window as
     # the numpy path does it
     where = np.flatnonzero(linear)
-    xy, owner, which_line = kernels.component_lines(labels, stats, kept[where], 8.0)
+    xy, owner, which_line = kernels.component_lines(components, kept[where], 8.0)
     if len(which_line):
         lines = finish_lines(shapely.linestrings(xy, indices=owner))
         which_line = where[which_line]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "STRONG",
     "SUM",
     "TOP",
+    "Components",
     "apply_sign",
     "apply_sign_cloud",
     "block_grids",
@@ -50,6 +51,7 @@ __all__ = [
     "fused_change",
     "high_pass",
     "label_components",
+    "label_runs",
     "shift_and_gain",
     "spread",
     "structure_corners",
@@ -152,36 +154,85 @@ def _find(parent, i):  # pragma: no cover - compiled
     return root
 
 
+#: de Bruijn sequence and table for the index of a 64-bit word's lowest set bit
+_DE_BRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_LOWEST_BIT = np.zeros(64, np.int64)
+for _bit in range(64):
+    _LOWEST_BIT[((1 << _bit) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _bit
+del _bit
+
+
 @_jit
-def _label(strength, low, high):  # pragma: no cover - compiled
+def _popcount(x):  # pragma: no cover - compiled
+    """Set bits of a uint64 (SWAR)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@_jit
+def _runs(strength, low):  # pragma: no cover - compiled
+    """Runs of ``|strength| >= low`` along each row (first and last column, inclusive), in
+    row-major order; the runs of row ``r`` are ``row_first[r] .. row_first[r + 1]``.
+
+    Each row's flags are set in one vectorised loop and packed 64 to a word (8 bytes of 0/1
+    to 8 bits by one multiplication); the runs then come from the words' bit transitions,
+    found lowest bit first, so the work follows the runs, not the pixels. The runs are
+    counted first: arrays that grow inside a loop cost numba dearly."""
     h, w = strength.shape
-    # runs of |strength| >= low along each row: row, first and last column (inclusive);
-    # counted first (a run starts where a pixel is weak and its left neighbour is not: no
-    # dependence between columns, so the count vectorises), then stored, each row scanned
-    # only up to its last run (arrays never grow inside a loop: that costs numba dearly)
-    row_first = np.zeros(h + 1, np.int64)  # runs of row r: row_first[r] .. row_first[r + 1]
+    words = (w + 63) // 64
+    flags = np.zeros(words * 64, np.uint8)  # past the width: 0, which ends a run there
+    packed = flags.view(np.uint64)
+    bits = np.empty((h, words), np.uint64)
+    gather = np.uint64(0x0102040810204080)  # byte i (0 or 1) to bit 56 + i
+    one, top = np.uint64(1), np.uint64(63)
+    row_first = np.zeros(h + 1, np.int64)
     n = 0
     for r in range(h):
         row_first[r] = n
-        n += abs(strength[r, 0]) >= low
-        for c in range(1, w):
-            n += (abs(strength[r, c]) >= low) & (abs(strength[r, c - 1]) < low)
+        for c in range(w):
+            flags[c] = abs(strength[r, c]) >= low
+        carry = np.uint64(0)
+        for q in range(words):
+            m = np.uint64(0)
+            for i in range(8):
+                m |= ((packed[8 * q + i] * gather) >> np.uint64(56)) << np.uint64(8 * i)
+            bits[r, q] = m
+            n += _popcount(m & ~((m << one) | carry))  # pixels that start a run
+            carry = m >> top
     row_first[h] = n
     run_row = np.empty(n, np.int64)
     run_lo = np.empty(n, np.int64)
     run_hi = np.empty(n, np.int64)
     for r in range(h):
-        n, last = row_first[r], row_first[r + 1]
-        c = 0
-        while n < last:
-            while abs(strength[r, c]) < low:
-                c += 1
-            run_row[n] = r
-            run_lo[n] = c
-            while c < w and abs(strength[r, c]) >= low:
-                c += 1
-            run_hi[n] = c - 1
-            n += 1
+        n = row_first[r]
+        carry = np.uint64(0)
+        start = -1
+        for q in range(words):
+            m = bits[r, q]
+            change = m ^ ((m << one) | carry)  # where a run starts, or ended one pixel before
+            carry = m >> top
+            while change:
+                lowest = change & (~change + one)
+                c = 64 * q + _LOWEST_BIT[(lowest * _DE_BRUIJN) >> np.uint64(58)]
+                change ^= lowest
+                if start < 0:
+                    start = c
+                else:
+                    run_row[n], run_lo[n], run_hi[n] = r, start, c - 1
+                    n += 1
+                    start = -1
+        if start >= 0:  # a run to the row's end (a width a multiple of 64)
+            run_row[n], run_lo[n], run_hi[n] = r, start, w - 1
+    return run_row, run_lo, run_hi, row_first
+
+
+@_jit
+def _label(strength, low, high):  # pragma: no cover - compiled
+    h, w = strength.shape
+    run_row, run_lo, run_hi, row_first = _runs(strength, low)
+    n = run_row.shape[0]
     # union of runs that touch a run of the row above (8-connected: columns one apart)
     parent = np.arange(n)
     for r in range(1, h):
@@ -209,21 +260,21 @@ def _label(strength, low, high):  # pragma: no cover - compiled
             final[j] = count
         else:
             final[j] = final[root]
-    labels = np.zeros((h, w), np.int32)
     stats = np.zeros((count, STATS), np.float64)
     for k in range(count):
         stats[k, TOP] = h
         stats[k, LEFT] = w
     sums = np.zeros((count, 5), np.int64)
+    first = np.zeros(count + 1, np.int64)  # runs of component k: order[first[k]:first[k + 1]]
     for j in range(n):
         label = final[j]
+        first[label] += 1
         k = label - 1
         r = run_row[j]
         lo, hi = run_lo[j], run_hi[j]
         length = hi - lo + 1
         stats[k, AREA] += length
         for c in range(lo, hi + 1):
-            labels[r, c] = label
             value = strength[r, c]
             magnitude = abs(value)
             if magnitude >= high:
@@ -246,18 +297,68 @@ def _label(strength, low, high):  # pragma: no cover - compiled
     for k in range(count):
         for j in range(5):
             stats[k, 8 + j] = sums[k, j]
-    return labels, stats
+    # each component's runs together, still in row-major order (a counting sort)
+    for k in range(count):
+        first[k + 1] += first[k]
+    order = np.empty(n, np.int64)
+    at = first[:count].copy()
+    for j in range(n):
+        k = final[j] - 1
+        order[at[k]] = j
+        at[k] += 1
+    return run_row, run_lo, run_hi, final, stats, first, order
+
+
+class Components(NamedTuple):
+    """8-connected components of a change map as runs along its rows (:func:`label_runs`).
+
+    ``row``, ``lo``, ``hi``: each run's row and first and last column (inclusive), row-major;
+    ``label``: its component (1, 2, ... in the order of each one's first pixel, as
+    :func:`scipy.ndimage.label` numbers them); ``stats``: one row of :data:`STATS` statistics
+    per component (label ``k`` in row ``k - 1``); ``order[first[k]:first[k + 1]]``: the runs
+    of label ``k + 1``, row-major.
+    """
+
+    row: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    label: np.ndarray
+    stats: np.ndarray
+    first: np.ndarray
+    order: np.ndarray
+
+
+def label_runs(strength: np.ndarray, low: float = 0.5, high: float = 1.0) -> Components:
+    """8-connected components of ``|strength| >= low`` and their statistics, in one sweep,
+    as runs (no image of labels: what follows works from the runs, in time that follows the
+    changed pixels, not the map's area).
+
+    >>> import numpy as np
+    >>> found = label_runs(np.array([[0, 2, 2, 0], [0, 0, 0, 0.7]], np.float32))
+    >>> found.row.tolist(), found.lo.tolist(), found.hi.tolist(), found.label.tolist()
+    ([0, 1], [1, 3], [2, 3], [1, 1])
+    """
+    data = np.ascontiguousarray(strength, np.float32)
+    return Components(*_label(data, np.float32(low), np.float32(high)))
+
+
+@_jit
+def _paint(shape, row, lo, hi, label):  # pragma: no cover - compiled
+    labels = np.zeros(shape, np.int32)
+    for j in range(row.shape[0]):
+        for c in range(lo[j], hi[j] + 1):
+            labels[row[j], c] = label[j]
+    return labels
 
 
 def label_components(
     strength: np.ndarray, low: float = 0.5, high: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """8-connected components of ``|strength| >= low`` and their statistics, in one sweep.
-
-    Returns the labels (int32, 0 outside, numbered as :func:`scipy.ndimage.label` numbers
-    them) and one row of :data:`STATS` statistics per component (label ``k`` in row ``k - 1``).
-    """
-    return _label(np.ascontiguousarray(strength, np.float32), np.float32(low), np.float32(high))
+    """:func:`label_runs` as an image of labels (int32, 0 outside, numbered as
+    :func:`scipy.ndimage.label` numbers them) and the statistics."""
+    found = label_runs(strength, low, high)
+    labels = _paint(np.shape(strength), found.row, found.lo, found.hi, found.label)
+    return labels, found.stats
 
 
 def spread(stats: np.ndarray) -> tuple[Any, Any]:
@@ -306,9 +407,10 @@ def warm_up() -> float:
     diff, sign, _ = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
     apply_sign(diff, sign, 1.0)
     high_pass(image, 15)
-    labels, stats = label_components(image)
-    structure_corners(labels, image, stats, np.arange(len(stats)))
-    component_lines(labels, stats, np.arange(len(stats)))
+    components = label_runs(image)
+    label_components(image)
+    structure_corners(image, components, np.arange(len(components.stats)))
+    component_lines(components, np.arange(len(components.stats)))
     trace_skeleton(thin(fill_holes(image > 0)))
     grids = block_grids(image, image, (0.5, 0.5), 1.0)
     pixels = (image * 10 + 100).astype(np.uint8)  # 8-bit tiles, as most imagery is read
@@ -320,58 +422,84 @@ def warm_up() -> float:
 
 
 @_jit
-def _fill_holes(mask):  # pragma: no cover - compiled
-    h, w = mask.shape
-    # runs of background along each row, joined to the runs they touch on the row above
-    # (4-connected: sharing a column); a group with a run on the window's edge is outside,
-    # every other group is a hole
-    n = 0
+def _fill_runs(lo, hi, row_first, h, w, image):  # pragma: no cover - compiled
+    """Holes of a mask given as its runs (``lo``, ``hi`` inclusive, row by row as
+    ``row_first`` says, in a ``h`` x ``w`` window), filled: the mask and its holes set to 1
+    in ``image``, the window padded by one pixel on each side. Returns the set pixels as
+    runs, row-major (each row left to right), and their number.
+
+    The background's runs are the gaps between the mask's runs; they are joined to the gaps
+    they touch on the row above (4-connected: sharing a column), and a group with a gap on
+    the window's edge is outside: every other group is a hole."""
+    gap_row = np.empty(row_first[h] + h, np.int64)
+    gap_lo = np.empty(row_first[h] + h, np.int64)
+    gap_hi = np.empty(row_first[h] + h, np.int64)
+    gap_first = np.zeros(h + 1, np.int64)
+    g = 0
     for r in range(h):
-        n += not mask[r, 0]
-        for c in range(1, w):
-            n += (not mask[r, c]) and mask[r, c - 1]
-    run_row = np.empty(n, np.int64)
-    run_lo = np.empty(n, np.int64)
-    run_hi = np.empty(n, np.int64)
-    row_first = np.zeros(h + 1, np.int64)
-    n = 0
-    for r in range(h):
-        row_first[r] = n
+        gap_first[r] = g
         c = 0
-        while c < w:
-            if mask[r, c]:
-                c += 1
-                continue
-            run_row[n] = r
-            run_lo[n] = c
-            while c < w and not mask[r, c]:
-                c += 1
-            run_hi[n] = c - 1
-            n += 1
-    row_first[h] = n
-    parent = np.arange(n)
-    for r in range(1, h):
-        i, i_end = row_first[r - 1], row_first[r]
         for j in range(row_first[r], row_first[r + 1]):
-            while i < i_end and run_hi[i] < run_lo[j]:
+            if lo[j] > c:
+                gap_row[g], gap_lo[g], gap_hi[g] = r, c, lo[j] - 1
+                g += 1
+            c = hi[j] + 1
+        if c < w:
+            gap_row[g], gap_lo[g], gap_hi[g] = r, c, w - 1
+            g += 1
+    gap_first[h] = g
+    parent = np.arange(g)
+    for r in range(1, h):
+        i, i_end = gap_first[r - 1], gap_first[r]
+        for j in range(gap_first[r], gap_first[r + 1]):
+            while i < i_end and gap_hi[i] < gap_lo[j]:
                 i += 1
             k = i
-            while k < i_end and run_lo[k] <= run_hi[j]:
+            while k < i_end and gap_lo[k] <= gap_hi[j]:
                 a = _find(parent, k)
                 b = _find(parent, j)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
                 k += 1
-    outside = np.zeros(n, np.bool_)
-    for j in range(n):
-        if run_row[j] == 0 or run_row[j] == h - 1 or run_lo[j] == 0 or run_hi[j] == w - 1:
+    outside = np.zeros(g, np.bool_)
+    for j in range(g):
+        if gap_row[j] == 0 or gap_row[j] == h - 1 or gap_lo[j] == 0 or gap_hi[j] == w - 1:
             outside[_find(parent, j)] = True
-    filled = mask.copy()
-    for j in range(n):
-        if not outside[_find(parent, j)]:
-            for c in range(run_lo[j], run_hi[j] + 1):
-                filled[run_row[j], c] = True
-    return filled
+    # the mask's runs and the holes between them, in the order of their columns
+    spans = row_first[h] + g
+    span_row = np.empty(spans, np.int64)
+    span_lo = np.empty(spans, np.int64)
+    span_hi = np.empty(spans, np.int64)
+    n = 0
+    total = 0
+    for r in range(h):
+        j, j_end = row_first[r], row_first[r + 1]
+        q, q_end = gap_first[r], gap_first[r + 1]
+        while j < j_end or q < q_end:
+            if q >= q_end or (j < j_end and lo[j] < gap_lo[q]):
+                a, b = lo[j], hi[j]
+                j += 1
+            else:
+                a, b = gap_lo[q], gap_hi[q]
+                hole = not outside[_find(parent, q)]
+                q += 1
+                if not hole:
+                    continue
+            span_row[n], span_lo[n], span_hi[n] = r, a, b
+            n += 1
+            total += b - a + 1
+            for c in range(a, b + 1):
+                image[r + 1, c + 1] = 1
+    return span_row[:n], span_lo[:n], span_hi[:n], total
+
+
+@_jit
+def _fill_holes(mask):  # pragma: no cover - compiled
+    h, w = mask.shape
+    _, lo, hi, row_first = _runs(mask, np.uint8(1))
+    image = np.zeros((h + 2, w + 2), np.uint8)
+    _fill_runs(lo, hi, row_first, h, w, image)
+    return image[1 : h + 1, 1 : w + 1] == 1
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -387,7 +515,7 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     mask = np.ascontiguousarray(mask, np.bool_)
     if mask.size == 0:
         return mask.copy()
-    return _fill_holes(mask)
+    return _fill_holes(mask.view(np.uint8))
 
 
 @_jit
@@ -630,7 +758,9 @@ def high_pass(image: np.ndarray, size: int = 31) -> np.ndarray:
 
 
 @_jit
-def _structure_corners(labels, strength, stats, indices):  # pragma: no cover - compiled
+def _structure_corners(
+    strength, run_row, run_lo, run_hi, first, order, stats, indices
+):  # pragma: no cover - compiled
     m = indices.shape[0]
     core_px = np.zeros(m, np.int64)
     total = 0
@@ -643,66 +773,73 @@ def _structure_corners(labels, strength, stats, indices):  # pragma: no cover - 
     n = 0
     for i in range(m):
         k = indices[i]
-        label = k + 1
-        top, left = int(stats[k, TOP]), int(stats[k, LEFT])
-        bottom, right = int(stats[k, BOTTOM]), int(stats[k, RIGHT])
         # the strong part: what numpy computes as |window| >= float32(max(1, 0.4 * peak))
         level = np.float32(max(1.0, 0.4 * np.float64(np.float32(stats[k, PEAK]))))
-        rows = np.empty(bottom - top, np.int64)
-        lo = np.empty(bottom - top, np.int64)
-        hi = np.empty(bottom - top, np.int64)
+        height = int(stats[k, BOTTOM] - stats[k, TOP])
+        rows = np.empty(height, np.int64)
+        lo = np.empty(height, np.int64)
+        hi = np.empty(height, np.int64)
         count = 0
         nrows = 0
-        for r in range(top, bottom):
-            a = -1
-            b = -1
-            for c in range(left, right):
-                if labels[r, c] == label and abs(strength[r, c]) >= level:
-                    if a < 0:
-                        a = c
-                    b = c
-                    count += 1
-            if a >= 0:
-                rows[nrows] = r
-                lo[nrows] = a
-                hi[nrows] = b
+        # the component's runs, row by row (each row's runs left to right)
+        for t in range(first[k], first[k + 1]):
+            j = order[t]
+            r = run_row[j]
+            if nrows == 0 or rows[nrows - 1] != r:
+                rows[nrows], lo[nrows], hi[nrows] = r, -1, -1
                 nrows += 1
+            at = nrows - 1
+            for c in range(run_lo[j], run_hi[j] + 1):
+                if abs(strength[r, c]) >= level:
+                    if lo[at] < 0:
+                        lo[at] = c
+                    hi[at] = c
+                    count += 1
         core_px[i] = count
-        # each row's first and last pixel's corners, in the order detect._polygon lists them
+        kept = 0  # rows with a strong pixel
         for j in range(nrows):
+            if lo[j] >= 0:
+                rows[kept], lo[kept], hi[kept] = rows[j], lo[j], hi[j]
+                kept += 1
+        # each row's first and last pixel's corners, in the order detect._polygon lists them
+        for j in range(kept):
             xs[n + j], ys[n + j] = lo[j], rows[j]
-            xs[n + nrows + j], ys[n + nrows + j] = lo[j], rows[j] + 1
-            xs[n + 2 * nrows + j], ys[n + 2 * nrows + j] = hi[j] + 1, rows[j]
-            xs[n + 3 * nrows + j], ys[n + 3 * nrows + j] = hi[j] + 1, rows[j] + 1
-        for j in range(4 * nrows):
+            xs[n + kept + j], ys[n + kept + j] = lo[j], rows[j] + 1
+            xs[n + 2 * kept + j], ys[n + 2 * kept + j] = hi[j] + 1, rows[j]
+            xs[n + 3 * kept + j], ys[n + 3 * kept + j] = hi[j] + 1, rows[j] + 1
+        for j in range(4 * kept):
             owner[n + j] = i
-        n += 4 * nrows
+        n += 4 * kept
     return xs[:n], ys[:n], owner[:n], core_px
 
 
 def structure_corners(
-    labels: np.ndarray, strength: np.ndarray, stats: np.ndarray, indices: np.ndarray
+    strength: np.ndarray, components: Components, indices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outline points of structure components, for one convex hull each.
 
-    For each component ``indices[i]`` (a row of :func:`label_components`' statistics): its
-    strong part (pixels with ``|strength| >= max(1, 0.4 * peak)``), each row's first and
-    last pixel's corners, as ``detect._polygon`` takes them. Returns the points (``(n, 2)``,
+    For each component ``indices[i]`` (a row of :func:`label_runs`' statistics): its strong
+    part (pixels with ``|strength| >= max(1, 0.4 * peak)``), each row's first and last
+    pixel's corners, as ``detect._polygon`` takes them. Returns the points (``(n, 2)``,
     x = col, y = row), the index ``i`` that owns each point, and each component's number of
-    strong-part pixels.
+    strong-part pixels. Only the component's runs are visited.
 
     >>> import numpy as np
     >>> s = np.zeros((4, 5), np.float32)
     >>> s[1:3, 1:4] = 2
-    >>> labels, stats = label_components(s)
-    >>> points, owner, core = structure_corners(labels, s, stats, np.array([0]))
+    >>> points, owner, core = structure_corners(s, label_runs(s), np.array([0]))
     >>> points.min(axis=0).tolist(), points.max(axis=0).tolist(), core.tolist()
     ([1.0, 1.0], [4.0, 3.0], [6])
     """
+    c = components
     xs, ys, owner, core = _structure_corners(
-        np.ascontiguousarray(labels, np.int32),
         np.ascontiguousarray(strength, np.float32),
-        np.ascontiguousarray(stats, np.float64),
+        c.row,
+        c.lo,
+        c.hi,
+        c.first,
+        c.order,
+        np.ascontiguousarray(c.stats, np.float64),
         np.ascontiguousarray(indices, np.int64),
     )
     return np.column_stack([xs, ys]), owner, core
@@ -774,21 +911,25 @@ def _merge(
 
 
 @_jit
-def _trace_skeleton(skeleton, spur_px, rounds):  # pragma: no cover - compiled
-    h, w = skeleton.shape
-    # node numbers, written (and read) only where the skeleton is set
-    node = np.empty((h, w), np.int32)
+def _trace_nodes(image, span_row, span_lo, span_hi, spur_px, rounds):  # pragma: no cover
+    """:func:`trace_skeleton` of the skeleton set in ``image`` (a window padded by one
+    pixel on each side), whose pixels all lie in the runs ``span_*`` (row-major, each row
+    left to right): only those are visited."""
+    h, w = image.shape[0] - 2, image.shape[1] - 2
+    # node numbers in row-major order, written (and read) only where the skeleton is set
+    node = np.empty((h + 2, w + 2), np.int32)
     n = 0
-    for r in range(h):
-        for c in range(w):
-            n += skeleton[r, c]
+    for j in range(span_row.shape[0]):
+        for c in range(span_lo[j], span_hi[j] + 1):
+            n += image[span_row[j] + 1, c + 1]
     rr = np.empty(n, np.int64)
     cc = np.empty(n, np.int64)
     n = 0
-    for r in range(h):
-        for c in range(w):
-            if skeleton[r, c]:
-                node[r, c] = n
+    for j in range(span_row.shape[0]):
+        r = span_row[j]
+        for c in range(span_lo[j], span_hi[j] + 1):
+            if image[r + 1, c + 1]:
+                node[r + 1, c + 1] = n
                 rr[n] = r
                 cc[n] = c
                 n += 1
@@ -802,12 +943,12 @@ def _trace_skeleton(skeleton, spur_px, rounds):  # pragma: no cover - compiled
         r, c = rr[i], cc[i]
         for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
             r2, c2 = r + dr, c + dc
-            if r2 >= h or c2 < 0 or c2 >= w or not skeleton[r2, c2]:
+            if not image[r2 + 1, c2 + 1]:  # past the window: the padding, unset
                 continue
-            if dr and dc and (skeleton[r2, c] or skeleton[r, c2]):
+            if dr and dc and (image[r2 + 1, c + 1] or image[r + 1, c2 + 1]):
                 continue
             la[m] = i
-            lb[m] = node[r2, c2]
+            lb[m] = node[r2 + 1, c2 + 1]
             length[m] = diagonal if (dr and dc) else 1.0
             m += 1
     la, lb, length = la[:m], lb[:m], length[:m]
@@ -879,7 +1020,9 @@ def trace_skeleton(
     mask = np.ascontiguousarray(skeleton, np.bool_)
     if mask.ndim != 2 or mask.size == 0:
         return np.empty((0, 2)), np.empty(0, np.int64)
-    return _trace_skeleton(mask, float(spur_px), int(rounds))
+    image = np.pad(mask.view(np.uint8), 1)
+    row, lo, hi, _ = _runs(mask.view(np.uint8), np.uint8(1))
+    return _trace_nodes(image, row, lo, hi, float(spur_px), int(rounds))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1094,6 +1237,9 @@ def apply_sign_cloud(
 # thinning, and every linear component of a map in one call
 
 
+_ZHANG_SUEN = zhang_suen_table()
+
+
 @_jit
 def _code(image, r, c):  # pragma: no cover - compiled
     """The pattern of a pixel's 8 neighbours (bits as in linear.zhang_suen_table)."""
@@ -1110,32 +1256,36 @@ def _code(image, r, c):  # pragma: no cover - compiled
 
 
 @_jit
-def _thin(mask, table):  # pragma: no cover - compiled
-    h, w = mask.shape
-    image = np.zeros((h + 2, w + 2), np.uint8)
-    total = 0
-    for r in range(h):
-        for c in range(w):
-            if mask[r, c]:
-                image[r + 1, c + 1] = 1
-                total += 1
-    # only pixels with a background neighbour can go (one with all eight set never does),
-    # so each sub-iteration visits those, and a removed pixel's neighbours join them; each
-    # pixel joins once, so the lists never hold more than the foreground
-    active = np.zeros((h + 2, w + 2), np.uint8)
+def _candidates(image, span_row, span_lo, span_hi, total):  # pragma: no cover - compiled
+    """The pixels of the runs ``span_*`` (all those set in ``image``, padded by one pixel)
+    that have a background neighbour, in padded coordinates; room for ``total``."""
     rows = np.empty(total, np.int64)
     cols = np.empty(total, np.int64)
-    new_r = np.empty(total, np.int64)
-    new_c = np.empty(total, np.int64)
-    remove = np.empty(total, np.bool_)
     n = 0
-    for r in range(1, h + 1):
-        for c in range(1, w + 1):
+    for j in range(span_row.shape[0]):
+        r = span_row[j] + 1
+        for c in range(span_lo[j] + 1, span_hi[j] + 2):
             if image[r, c] and _code(image, r, c) != 255:
                 rows[n] = r
                 cols[n] = c
-                active[r, c] = 1
                 n += 1
+    return rows, cols, n
+
+
+@_jit
+def _thin_padded(image, rows, cols, n, table):  # pragma: no cover - compiled
+    """Zhang and Suen's thinning of ``image`` (padded by one pixel), in place. Only pixels
+    with a background neighbour can go (one with all eight set never does), so each
+    sub-iteration visits those (``rows``, ``cols``: the first ``n``), and a removed pixel's
+    neighbours join them; each pixel joins once, so the lists, which have room for every
+    pixel set, never overflow."""
+    total = rows.shape[0]
+    active = np.zeros(image.shape, np.uint8)
+    new_r = np.empty(total, np.int64)
+    new_c = np.empty(total, np.int64)
+    remove = np.empty(total, np.bool_)
+    for i in range(n):
+        active[rows[i], cols[i]] = 1
     removed = True
     while removed:
         removed = False
@@ -1170,14 +1320,20 @@ def _thin(mask, table):  # pragma: no cover - compiled
                 rows[kept + j] = new_r[j]
                 cols[kept + j] = new_c[j]
             n = kept + added
-    out = np.zeros((h, w), np.bool_)
-    for r in range(h):
-        for c in range(w):
-            out[r, c] = image[r + 1, c + 1] == 1
-    return out
 
 
-_ZHANG_SUEN = zhang_suen_table()
+@_jit
+def _thin(mask):  # pragma: no cover - compiled
+    h, w = mask.shape
+    image = np.zeros((h + 2, w + 2), np.uint8)
+    image[1 : h + 1, 1 : w + 1] = mask
+    row, lo, hi, _ = _runs(mask, np.uint8(1))
+    total = 0
+    for j in range(row.shape[0]):
+        total += hi[j] - lo[j] + 1
+    rows, cols, n = _candidates(image, row, lo, hi, total)
+    _thin_padded(image, rows, cols, n, _ZHANG_SUEN)
+    return image[1 : h + 1, 1 : w + 1] == 1
 
 
 def thin(mask: np.ndarray) -> np.ndarray:
@@ -1193,11 +1349,15 @@ def thin(mask: np.ndarray) -> np.ndarray:
     mask = np.ascontiguousarray(mask, np.bool_)
     if mask.ndim != 2:
         raise ValueError("thin needs a 2-D mask")
-    return _thin(mask, _ZHANG_SUEN)
+    if mask.size == 0:
+        return mask.copy()
+    return _thin(mask.view(np.uint8))
 
 
 @_jit
-def _component_lines(labels, stats, indices, table, spur_px, rounds):  # pragma: no cover
+def _component_lines(
+    run_row, run_lo, run_hi, first, order, stats, indices, spur_px, rounds
+):  # pragma: no cover - compiled
     m = indices.shape[0]
     chunks_xy = []
     chunks_owner = []
@@ -1206,12 +1366,23 @@ def _component_lines(labels, stats, indices, table, spur_px, rounds):  # pragma:
     for i in range(m):
         k = indices[i]
         top, left = int(stats[k, TOP]), int(stats[k, LEFT])
-        bottom, right = int(stats[k, BOTTOM]), int(stats[k, RIGHT])
-        mask = np.zeros((bottom - top, right - left), np.bool_)
-        for r in range(top, bottom):
-            for c in range(left, right):
-                mask[r - top, c - left] = labels[r, c] == k + 1
-        xy, owner = _trace_skeleton(_thin(_fill_holes(mask), table), spur_px, rounds)
+        h, w = int(stats[k, BOTTOM]) - top, int(stats[k, RIGHT]) - left
+        # the component's runs in its window, row by row (its rows follow one another)
+        count = first[k + 1] - first[k]
+        lo = np.empty(count, np.int64)
+        hi = np.empty(count, np.int64)
+        row_first = np.zeros(h + 1, np.int64)
+        for t in range(count):
+            j = order[first[k] + t]
+            lo[t], hi[t] = run_lo[j] - left, run_hi[j] - left
+            row_first[run_row[j] - top + 1] += 1
+        for r in range(h):
+            row_first[r + 1] += row_first[r]
+        image = np.zeros((h + 2, w + 2), np.uint8)
+        span_row, span_lo, span_hi, total = _fill_runs(lo, hi, row_first, h, w, image)
+        rows, cols, n = _candidates(image, span_row, span_lo, span_hi, total)
+        _thin_padded(image, rows, cols, n, _ZHANG_SUEN)
+        xy, owner = _trace_nodes(image, span_row, span_lo, span_hi, spur_px, rounds)
         if xy.shape[0] == 0:
             continue
         count = owner[-1] + 1
@@ -1238,15 +1409,16 @@ def _component_lines(labels, stats, indices, table, spur_px, rounds):  # pragma:
 
 
 def component_lines(
-    labels: np.ndarray,
-    stats: np.ndarray,
+    components: Components,
     indices: np.ndarray,
     spur_px: float = 8.0,
     rounds: int = 3,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The lines of every component ``indices[i]`` (rows of :func:`label_components`'
-    statistics): each one's pixels in its bounding window, holes filled (:func:`fill_holes`),
-    thinned (:func:`thin`), traced and pruned (:func:`trace_skeleton`), in one call.
+    """The lines of every component ``indices[i]`` (of :func:`label_runs`): each one's
+    pixels in its bounding window, holes filled (:func:`fill_holes`), thinned (:func:`thin`),
+    traced and pruned (:func:`trace_skeleton`), in one call. Each step works from the
+    component's runs, visiting its pixels, not its whole window (a fence across a tile has
+    a window as large as the tile).
 
     Returns the vertices (x = col + 0.5, y = row + 0.5 in each component's window), the line
     each vertex belongs to, and the index ``i`` of each line's component.
@@ -1254,18 +1426,21 @@ def component_lines(
     >>> import numpy as np
     >>> s = np.zeros((9, 40), np.float32)
     >>> s[3:6, 2:38] = 2
-    >>> labels, stats = label_components(s)
-    >>> xy, owner, component = component_lines(labels, stats, np.array([0]))
+    >>> xy, owner, component = component_lines(label_runs(s), np.array([0]))
     >>> xy[[0, -1]].tolist(), component.tolist()
     ([[1.5, 1.5], [33.5, 1.5]], [0])
     """
     if len(indices) == 0:
         return np.empty((0, 2)), np.empty(0, np.int64), np.empty(0, np.int64)
+    c = components
     return _component_lines(
-        np.ascontiguousarray(labels, np.int32),
-        np.ascontiguousarray(stats, np.float64),
+        c.row,
+        c.lo,
+        c.hi,
+        c.first,
+        c.order,
+        np.ascontiguousarray(c.stats, np.float64),
         np.ascontiguousarray(indices, np.int64),
-        _ZHANG_SUEN,
         float(spur_px),
         int(rounds),
     )
