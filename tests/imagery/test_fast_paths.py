@@ -255,6 +255,7 @@ def _numpy_change_aligned(detector, before, after, shift, gain) -> np.ndarray:
 def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
     """Above 50,000 px, σ comes from every n-th value of the map: the sweep gathers exactly
     those as it makes the rows, and the change map stays numpy's to the bit."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
     from fenceline.imagery.detect import ClassicalDetector
     from fenceline.imagery.radiometry import robust_sigma, sigma_step
 
@@ -264,9 +265,14 @@ def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
     after[: shape[0] // 3, shape[1] // 2 :] += 40
     shift, gain = (0.25, 0.625), 1.1
     detector = ClassicalDetector()
-    *_, diff, _, sample = detector._sweeps(kernels, before, after, shift, gain)
+    *_, signed, sample = detector._sweeps(kernels, before, after, shift, gain)
+    # numpy's map before its sign and scale: the 3 x 3 mean of the high-passed difference
+    aligned = apply_subpixel_shift(after, *shift) * gain
+    passed = [x - upsample(grid_median(block_means(x, 8)), shape, 8) for x in (before, aligned)]
+    diff = box_mean(passed[1] - passed[0], 3)
     assert sigma_step(diff.size) > 1
     np.testing.assert_array_equal(sample, diff.ravel()[:: sigma_step(diff.size)])
+    np.testing.assert_array_equal(np.abs(signed), np.abs(diff))
     assert robust_sigma(sample) == robust_sigma(diff)
     expected = _numpy_change_aligned(detector, before, after, shift, gain)
     np.testing.assert_array_equal(detector.change_aligned(before, after, shift, gain), expected)
@@ -295,19 +301,18 @@ def test_block_grids_kernel_is_the_numpy_grids(shape, shift, gain, seed) -> None
     np.testing.assert_array_equal(grid_b, median)
 
 
-def test_cloud_blocks_and_sign_in_one_pass() -> None:
-    """The sign, the scale and the cloud blocks' zero in one pass: what numpy's three steps
-    give, at a tile size that is not a multiple of the block."""
+def test_cloud_blocks_and_scale_in_one_pass() -> None:
+    """The scale and the cloud blocks' zero in one pass: what numpy's two steps give (the
+    sign kept, -0.0 too), at a tile size that is not a multiple of the block."""
     rng = np.random.default_rng(4)
-    diff = rng.normal(0, 3, (37, 29)).astype(np.float32)
-    sign = (rng.random((37, 29)) < 0.5).astype(np.uint8)
+    signed = rng.normal(0, 3, (37, 29)).astype(np.float32)
     cloud = rng.random((5, 4)) < 0.4
-    expected = np.abs(diff) * np.float32(0.25)
-    expected[sign == 1] *= -1
+    expected = signed * np.float32(0.25)
     full = np.repeat(np.repeat(cloud, 8, axis=0), 8, axis=1)[:37, :29]
-    expected[full] = 0
-    found = kernels.apply_sign_cloud(diff.copy(), sign, 0.25, cloud)
+    expected[full] *= 0
+    found = kernels.scale_cloud(signed.copy(), 0.25, cloud)
     np.testing.assert_array_equal(found, expected)
+    np.testing.assert_array_equal(np.signbit(found), np.signbit(expected))
     assert (found[full] == 0).all() and (found[~full] != 0).all()
 
 

@@ -140,13 +140,14 @@ class ClassicalDetector(Detector):
         kernels = _kernels()
         if kernels is None or min(before.shape) < 2:
             return super().change_aligned(before, after, subpixel, gain)
-        grid_b, grid_a, diff, sign, sample = self._sweeps(kernels, before, after, subpixel, gain)
+        grid_b, grid_a, signed, sample = self._sweeps(kernels, before, after, subpixel, gain)
         sigma = max(robust_sigma(sample), 0.5)  # robust_sigma(diff), from its own sample
-        scale = 1.0 / (self.k_sigma * sigma)
+        scale = np.float32(1.0 / (self.k_sigma * sigma))
         cloud = self._cloud(grid_b, grid_a)
         if cloud is None:
-            return kernels.apply_sign(diff, sign, scale)
-        return kernels.apply_sign_cloud(diff, sign, scale, cloud, _BLOCK)
+            # |diff| * scale with its sign: the same float32 product, the sign kept
+            return np.multiply(signed, scale, out=signed)
+        return kernels.scale_cloud(signed, scale, cloud, _BLOCK)
 
     @staticmethod
     def _sweeps(
@@ -159,11 +160,12 @@ class ClassicalDetector(Detector):
         """The compiled sweeps before the scale: the block grids of both images in one (the
         after image shifted on the fly), then the shift, gain, high-pass, box means, sign
         and σ's sample in one more (kernels.py); 8 or 16-bit tiles are read as they are
-        (kernels._pixels). Returns both grids, the map, its sign bits and the sample."""
+        (kernels._pixels). Returns both grids, the map before its scale (the 3 x 3 mean's
+        magnitude with the sign of the change of contrast) and σ's sample."""
         shape = before.shape
         grid_b, grid_a = kernels.block_grids(before, after, subpixel, gain, _BLOCK)
         columns = _resampling(shape[1], _BLOCK)
-        diff, sign, sample = kernels.fused_change(
+        signed, sample = kernels.fused_change(
             before,
             after,
             subpixel,
@@ -172,7 +174,7 @@ class ClassicalDetector(Detector):
             kernels.upsample_columns(grid_a, *columns),
             *_resampling(shape[0], _BLOCK),
         )
-        return grid_b, grid_a, diff, sign, sample
+        return grid_b, grid_a, signed, sample
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         kernels = _kernels()

@@ -42,8 +42,6 @@ __all__ = [
     "SUM",
     "TOP",
     "Components",
-    "apply_sign",
-    "apply_sign_cloud",
     "block_grids",
     "component_lines",
     "enabled",
@@ -52,6 +50,7 @@ __all__ = [
     "high_pass",
     "label_components",
     "label_runs",
+    "scale_cloud",
     "shift_and_gain",
     "spread",
     "structure_corners",
@@ -404,8 +403,7 @@ def warm_up() -> float:
     cols = np.zeros((3, 24), np.float32)
     low = np.zeros(24, np.intp)
     frac = np.zeros(24, np.float32)
-    diff, sign, _ = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
-    apply_sign(diff, sign, 1.0)
+    diff, _ = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
     high_pass(image, 15)
     components = label_runs(image)
     label_components(image)
@@ -416,7 +414,7 @@ def warm_up() -> float:
     pixels = (image * 10 + 100).astype(np.uint8)  # 8-bit tiles, as most imagery is read
     block_grids(pixels, pixels, (0.5, 0.5), 1.0)
     fused_change(pixels, pixels, (0.5, 0.5), 1.0, cols, cols, low, frac)
-    apply_sign_cloud(diff, sign, 1.0, np.zeros((3, 3), bool))
+    scale_cloud(diff, 1.0, np.zeros((3, 3), bool))
     upsample_columns(grids[0], low, frac)
     return time.perf_counter() - start
 
@@ -548,7 +546,7 @@ def _aligned_row(after, r, fx, fy, g, shifted_x, shifted_y, row, nxt, out):  # p
 
 @_jit
 def _fused_change(
-    before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, sign, step, sample
+    before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, step, sample
 ):  # pragma: no cover - compiled
     h, w = before.shape
     fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
@@ -562,6 +560,7 @@ def _fused_change(
     tmp = np.empty(w, np.float32)
     third, fifth = np.float32(1.0 / 9), np.float32(1.0 / 25)
     done = 0  # input rows computed so far
+    taken = 0  # values of the sample gathered so far
     _after_row(after, 0, fx, dx != 0, nxt)
     for o in range(h):
         while done < h and done <= o + 2:
@@ -583,48 +582,38 @@ def _fused_change(
                 d[k, c] = ha - hb
                 e[k, c] = abs(ha) - abs(hb)
             done += 1
-        # 3 x 3 mean of d, then the sign of the 5 x 5 mean of e (column sums, then row sums)
-        for half in (1, 2):
-            src = d if half == 1 else e
-            r0 = _mirror(o - half, h) % ring
-            for c in range(w):
-                tmp[c] = src[r0, c]
-            for j in range(1 - half, half + 1):
-                rj = _mirror(o + j, h) % ring
-                for c in range(w):
-                    tmp[c] += src[rj, c]
-            if half == 1:
-                for c in range(1, w - 1):
-                    diff[o, c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * third
-                for c in (0, w - 1):
-                    s = tmp[_mirror(c - 1, w)]
-                    s += tmp[c]
-                    s += tmp[_mirror(c + 1, w)]
-                    diff[o, c] = s * third
-                # every step-th value of the map in row-major order, as it is made
-                first = (o * w + step - 1) // step * step
-                for i in range(first, (o + 1) * w, step):
-                    sample[i // step] = diff[o, i - o * w]
-            else:
-                for c in range(2, w - 2):
-                    s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
-                    sign[o, c] = np.signbit(s)
-                for c in range(w):
-                    if 2 <= c < w - 2:
-                        continue
-                    s = tmp[_mirror(c - 2, w)]
-                    for j in range(-1, 3):
-                        s += tmp[_mirror(c + j, w)]
-                    sign[o, c] = np.signbit(s * fifth)
-
-
-@_jit
-def _apply_sign(diff, sign, scale):  # pragma: no cover - compiled
-    h, w = diff.shape
-    for r in range(h):
+        # the 3 x 3 mean of d (column sums, then row sums: numpy's order), and σ's sample
+        d0, d1, d2 = d[_mirror(o - 1, h) % ring], d[o % ring], d[_mirror(o + 1, h) % ring]
         for c in range(w):
-            value = abs(diff[r, c]) * scale
-            diff[r, c] = -value if sign[r, c] else value
+            tmp[c] = d0[c] + d1[c] + d2[c]
+        out = diff[o]
+        for c in range(1, w - 1):
+            out[c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * third
+        for c in (0, w - 1):
+            s = tmp[_mirror(c - 1, w)]
+            s += tmp[c]
+            s += tmp[_mirror(c + 1, w)]
+            out[c] = s * third
+        # every step-th value of the map in row-major order, as it is made
+        while taken * step < (o + 1) * w:
+            sample[taken] = out[taken * step - o * w]
+            taken += 1
+        # its magnitude with the sign (bit) of the 5 x 5 mean of e
+        e0, e1, e2 = e[_mirror(o - 2, h) % ring], e[_mirror(o - 1, h) % ring], e[o % ring]
+        e3, e4 = e[_mirror(o + 1, h) % ring], e[_mirror(o + 2, h) % ring]
+        for c in range(w):
+            tmp[c] = e0[c] + e1[c] + e2[c] + e3[c] + e4[c]
+        for c in range(2, w - 2):
+            s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
+            out[c] = -abs(out[c]) if np.signbit(s) else abs(out[c])
+        for edge in range(4):  # the columns within 2 of an edge (each once, however narrow)
+            c = edge if edge < 2 else w - 4 + edge
+            if c >= w or (edge >= 2 and c < 2):
+                continue
+            s = tmp[_mirror(c - 2, w)]
+            for j in range(-1, 3):
+                s += tmp[_mirror(c + j, w)]
+            out[c] = -abs(out[c]) if np.signbit(s * fifth) else abs(out[c])
 
 
 def fused_change(
@@ -636,11 +625,12 @@ def fused_change(
     columns_after: np.ndarray,
     low_r: np.ndarray,
     frac_r: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`shift_and_gain` of ``after``, :func:`contrast_pair` and :func:`box_means_pair`
-    in one sweep of rows (a few rows of the intermediate images kept, none whole): the 3 x 3
-    mean of the high-passed difference, whether the 5 x 5 mean of the change of contrast
-    is negative (its sign bit, uint8), and the sample of the first that
+    in one sweep of rows (a few rows of the intermediate images kept, none whole): the
+    magnitude of the 3 x 3 mean of the high-passed difference with the sign of the 5 x 5
+    mean of the change of contrast (``np.copysign``: the change map before its scale), and
+    the sample of the first (signed by itself) that
     :func:`~fenceline.imagery.radiometry.robust_sigma` takes (every ``sigma_step``-th value,
     row-major), gathered as the rows are made. Images at least 2 px on each side.
     """
@@ -653,7 +643,6 @@ def fused_change(
     elif not (0 <= dy < 1 and 0 <= dx < 1):
         raise ValueError("sub-pixel shifts must be in [0, 1)")
     diff = np.empty((h, w), np.float32)
-    sign = np.empty((h, w), np.uint8)
     step = sigma_step(h * w)
     sample = np.empty((h * w + step - 1) // step, np.float32)
     _fused_change(
@@ -667,22 +656,10 @@ def fused_change(
         low_r,
         frac_r,
         diff,
-        sign,
         step,
         sample,
     )
-    return diff, sign, sample
-
-
-def apply_sign(diff: np.ndarray, sign: np.ndarray, scale: float) -> np.ndarray:
-    """``|diff| * scale``, negative where ``sign`` is set, written into ``diff``.
-
-    >>> import numpy as np
-    >>> apply_sign(np.array([[2, -2]], np.float32), np.array([[1, 0]], np.uint8), 0.5).tolist()
-    [[-1.0, 1.0]]
-    """
-    _apply_sign(diff, sign, np.float32(scale))
-    return diff
+    return diff, sample
 
 
 @_jit
@@ -1204,7 +1181,7 @@ def upsample_columns(grid: np.ndarray, low_c: np.ndarray, frac_c: np.ndarray) ->
 
 
 @_jit
-def _apply_sign_cloud(diff, sign, scale, cloud, block):  # pragma: no cover - compiled
+def _scale_cloud(diff, scale, cloud, block):  # pragma: no cover - compiled
     h, w = diff.shape
     keep = np.empty(w, np.float32)
     for r in range(h):
@@ -1212,24 +1189,20 @@ def _apply_sign_cloud(diff, sign, scale, cloud, block):  # pragma: no cover - co
             for c in range(w):
                 keep[c] = np.float32(0.0) if cloud[r // block, c // block] else np.float32(1.0)
         for c in range(w):
-            value = abs(diff[r, c]) * scale
-            value = -value if sign[r, c] else value
-            diff[r, c] = value * keep[c]  # as numpy multiplies by the mask (-0.0 stays -0.0)
+            diff[r, c] = diff[r, c] * scale * keep[c]  # as numpy masks it (-0.0 stays -0.0)
 
 
-def apply_sign_cloud(
-    diff: np.ndarray, sign: np.ndarray, scale: float, cloud: np.ndarray, block: int = 8
-) -> np.ndarray:
-    """:func:`apply_sign`, and 0 in the blocks ``cloud`` marks (a grid of ``block`` px
-    cells), in one pass, written into ``diff``.
+def scale_cloud(diff: np.ndarray, scale: float, cloud: np.ndarray, block: int = 8) -> np.ndarray:
+    """``diff * scale``, and 0 in the blocks ``cloud`` marks (a grid of ``block`` px cells),
+    in one pass, written into ``diff``.
 
     >>> import numpy as np
-    >>> d = np.ones((2, 4), np.float32)
-    >>> apply_sign_cloud(d, np.zeros((2, 4), np.uint8), 2.0, np.array([[False, True]]), 2)
-    array([[2., 2., 0., 0.],
-           [2., 2., 0., 0.]], dtype=float32)
+    >>> d = np.array([[1, 1, -1, 1], [1, -1, 1, 1]], np.float32)
+    >>> scale_cloud(d, 2.0, np.array([[False, True]]), 2)
+    array([[ 2.,  2., -0.,  0.],
+           [ 2., -2.,  0.,  0.]], dtype=float32)
     """
-    _apply_sign_cloud(diff, sign, np.float32(scale), np.ascontiguousarray(cloud, np.bool_), block)
+    _scale_cloud(diff, np.float32(scale), np.ascontiguousarray(cloud, np.bool_), block)
     return diff
 
 
