@@ -553,3 +553,14 @@ def test_integer_tiles_give_the_float_change_map(shape, shift, dtype, seed) -> N
     )
     found = detector.change_aligned(before, after, shift, 1.1)
     np.testing.assert_array_equal(found, expected)
+
+
+def test_the_median_network_is_written_out_in_full() -> None:
+    """The 5 x 5 median's compare-exchange lines are the network's pairs, every one in order
+    (the grids' tests then check the median against SciPy's)."""
+    import inspect
+
+    network = kernels._median_network(25)
+    source = inspect.getsource(kernels._median_5x5.py_func)
+    assert kernels._median_source(network) in source
+    assert source.count("_exchange(") == len(network)
