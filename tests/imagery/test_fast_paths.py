@@ -564,3 +564,14 @@ def test_the_median_network_is_written_out_in_full() -> None:
     source = inspect.getsource(kernels._median_5x5.py_func)
     assert kernels._median_source(network) in source
     assert source.count("_exchange(") == len(network)
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 300), levels=st.integers(1, 50), seed=st.integers(0, 999))
+def test_median_by_one_partition_is_numpys(n, levels, seed) -> None:
+    """Odd and even counts, many ties: the robust σ's and the cloud test's median."""
+    from fenceline.imagery.radiometry import _median
+
+    values = (np.random.default_rng(seed).integers(0, levels, n) / 7).astype(np.float32)
+    assert _median(values) == np.median(values)
+    assert _median(values).dtype == np.median(values).dtype

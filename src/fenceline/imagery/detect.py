@@ -35,6 +35,7 @@ from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.coregister import apply_subpixel_shift
 from fenceline.imagery.linear import finish_lines, line_key, skeleton_lines
 from fenceline.imagery.radiometry import (
+    _median,
     _resampling,
     block_means,
     box_mean,
@@ -128,7 +129,9 @@ class ClassicalDetector(Detector):
         median brightening, grown by 2 blocks; None when there are none."""
         ndimage = _ndimage()
         excess = grid_after - grid_before
-        excess -= np.median(excess)
+        if np.isnan(excess).any():
+            return None  # np.median's NaN would compare False everywhere: no cloud
+        excess -= _median(excess.ravel())  # np.median's value, by one partition
         cloud = excess > self.cloud_dn
         if not cloud.any():
             return None

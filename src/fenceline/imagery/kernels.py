@@ -273,14 +273,19 @@ def _label(strength, low, high):  # pragma: no cover - compiled
         lo, hi = run_lo[j], run_hi[j]
         length = hi - lo + 1
         stats[k, AREA] += length
+        # the run's pixels in locals (a store to the table per pixel costs twice as much)
+        total, peak, strong = stats[k, SUM], stats[k, PEAK], False
         for c in range(lo, hi + 1):
             value = strength[r, c]
             magnitude = abs(value)
-            if magnitude >= high:
-                stats[k, STRONG] = 1
-            stats[k, SUM] += value
-            if magnitude > stats[k, PEAK]:
-                stats[k, PEAK] = magnitude
+            strong |= magnitude >= high
+            total += value
+            if magnitude > peak:
+                peak = magnitude
+        stats[k, SUM] = total
+        stats[k, PEAK] = peak
+        if strong:
+            stats[k, STRONG] = 1
         stats[k, TOP] = min(stats[k, TOP], r)
         stats[k, LEFT] = min(stats[k, LEFT], lo)
         stats[k, BOTTOM] = max(stats[k, BOTTOM], r + 1)
@@ -1368,6 +1373,7 @@ def _thin_padded(image, rows, cols, n, table):  # pragma: no cover - compiled
     pixel set, never overflow."""
     total = rows.shape[0]
     active = np.zeros(image.shape, np.uint8)
+    calm = np.zeros(image.shape, np.uint8)  # decisions since the neighbourhood last changed
     new_r = np.empty(total, np.int64)
     new_c = np.empty(total, np.int64)
     remove = np.empty(total, np.bool_)
@@ -1381,6 +1387,7 @@ def _thin_padded(image, rows, cols, n, table):  # pragma: no cover - compiled
             for i in range(n):
                 which = table[_code(image, rows[i], cols[i])]
                 remove[i] = which == 3 or which == step
+                calm[rows[i], cols[i]] += 1
             for i in range(n):
                 if remove[i]:
                     image[rows[i], cols[i]] = 0
@@ -1392,17 +1399,25 @@ def _thin_padded(image, rows, cols, n, table):  # pragma: no cover - compiled
                 for dr in (-1, 0, 1):
                     for dc in (-1, 0, 1):
                         rr, cc = rows[i] + dr, cols[i] + dc
+                        calm[rr, cc] = 0
                         if image[rr, cc] and not active[rr, cc]:
                             active[rr, cc] = 1
                             new_r[added] = rr
                             new_c[added] = cc
                             added += 1
+            # a pixel kept by both sub-iterations' rules on the same neighbourhood is kept
+            # until a neighbour goes: it leaves the list, and that neighbour brings it back
             kept = 0
             for i in range(n):
-                if not remove[i]:
-                    rows[kept] = rows[i]
-                    cols[kept] = cols[i]
-                    kept += 1
+                r, c = rows[i], cols[i]
+                if remove[i]:
+                    continue
+                if calm[r, c] >= 2:
+                    active[r, c] = 0
+                    continue
+                rows[kept] = r
+                cols[kept] = c
+                kept += 1
             for j in range(added):
                 rows[kept + j] = new_r[j]
                 cols[kept + j] = new_c[j]
