@@ -525,12 +525,14 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
 def _after_row(after, r, fx, shifted_x, out):  # pragma: no cover - compiled
     """Row ``r`` of the after image shifted along x (when ``shifted_x``), into ``out``."""
     w = after.shape[1]
-    for c in range(w):
-        out[c] = np.float32(after[r, c])
-    if shifted_x:
-        for c in range(w - 1):
-            x = np.float32(after[r, c])
-            out[c] = x + (np.float32(after[r, c + 1]) - x) * fx
+    if not shifted_x:
+        for c in range(w):
+            out[c] = np.float32(after[r, c])
+        return
+    for c in range(w - 1):
+        x = np.float32(after[r, c])
+        out[c] = x + (np.float32(after[r, c + 1]) - x) * fx
+    out[w - 1] = np.float32(after[r, w - 1])  # the last column has no right neighbour
 
 
 @_jit
