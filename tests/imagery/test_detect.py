@@ -335,3 +335,35 @@ def test_bad_model_fails_before_any_tile_and_errors_cross_processes(tmp_path: Pa
     assert isinstance(error, InputError) and error.exit_code == 2
     assert (error.source, error.feature, error.field) == ("a.tif", 3, "x")
     assert str(error) == "a.tif: feature 3: field 'x': broken"
+
+
+def test_window_validity_is_a_box_and_the_nodata_it_holds(tmp_path: Path) -> None:
+    """A window leaving the image is described by the rectangle inside it; nodata only by a
+    mask where the window holds some; both images' together is the rectangle inside both
+    and the union of their nodata; the run silences exactly the outside of that box."""
+    import rasterio
+
+    from fenceline.imagery import pipeline
+    from fenceline.imagery.synthetic import write_geotiff
+
+    band = np.full((64, 80), 50, np.uint8)
+    band[:10, :20] = 0  # nodata in the top-left corner
+    path = write_geotiff(
+        tmp_path / "v.tif", band, transform=rasterio.Affine(0.5, 0, 500000, 0, -0.5, 4e6), nodata=0
+    )
+    pipeline.release_datasets()
+    assert pipeline._read_valid(str(path), 30, 20, 16, 16) is None  # inside, all valid
+    box, nodata = pipeline._read_valid(str(path), 70, 50, 16, 16)  # past the right and bottom
+    assert box == (0, 14, 0, 10) and nodata is None
+    box, nodata = pipeline._read_valid(str(path), -4, -2, 16, 16)  # past the top-left, nodata
+    assert box == (2, 16, 4, 16)
+    expected = np.zeros((16, 16), bool)
+    expected[2:12, 4:16] = True  # rows 0-9, columns 0-11 of the image
+    np.testing.assert_array_equal(nodata, expected)
+    both = pipeline._combined_valid((16, 16), ((2, 16, 4, 16), None), ((0, 14, 0, 10), expected))
+    assert both[0] == (2, 14, 4, 10)
+    np.testing.assert_array_equal(both[1], expected)
+    assert pipeline._combined_valid((16, 16), None, None) is None
+    outside = pipeline._outside((16, 16), (2, 14, 4, 10))
+    assert outside.sum() == 16 * 16 - 12 * 6 and not outside[2:14, 4:10].any()
+    pipeline.release_datasets()

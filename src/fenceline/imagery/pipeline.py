@@ -178,32 +178,62 @@ def _has_mask(ds: Any) -> bool:
     return _MASKED[key]
 
 
+#: the part of a window inside an image: rows ``r0:r1`` and columns ``c0:c1`` of the window
+Box = tuple[int, int, int, int]
+
+
 def _read_valid(
     path: str, col: int, row: int, width: int, height: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(inside, nodata)`` masks of a window, or None when every pixel is inside and valid.
+) -> tuple[Box, np.ndarray | None] | None:
+    """``(inside, nodata)`` of a window, or None when every pixel is inside and valid.
 
-    ``inside`` is False where the window leaves the image (:func:`_read` pads those pixels
-    with edge values); ``nodata`` is True on pixels the image marks invalid (nodata value,
-    mask band or alpha).
+    ``inside`` is the window's part inside the image (:data:`Box`; :func:`_read` pads the
+    rest with edge values); ``nodata`` is True on pixels the image marks invalid (nodata
+    value, mask band or alpha), or None where it marks none in the window. A rectangle, not
+    a mask of the window: what follows silences the outside by slices, not by whole-window
+    boolean masks.
     """
     from rasterio.windows import Window
 
     ds = _dataset(path)
     c0, r0 = max(0, col), max(0, row)
     c1, r1 = min(ds.width, col + width), min(ds.height, row + height)
+    c1, r1 = max(c0, c1), max(r0, r1)
     whole = c0 == col and r0 == row and c1 == col + width and r1 == row + height
-    masked = _has_mask(ds)
-    if whole and not masked:
-        return None
-    inside = np.zeros((height, width), bool)
-    nodata = np.zeros((height, width), bool)
-    if c1 > c0 and r1 > r0:
-        inside[r0 - row : r1 - row, c0 - col : c1 - col] = True
-        if masked:
-            mask = ds.read_masks(1, window=Window(c0, r0, c1 - c0, r1 - r0)) == 0
+    nodata = None
+    if _has_mask(ds) and c1 > c0 and r1 > r0:
+        mask = ds.read_masks(1, window=Window(c0, r0, c1 - c0, r1 - r0)) == 0
+        if mask.any():
+            nodata = np.zeros((height, width), bool)
             nodata[r0 - row : r1 - row, c0 - col : c1 - col] = mask
-    return inside, nodata
+    if whole and nodata is None:
+        return None
+    return (r0 - row, r1 - row, c0 - col, c1 - col), nodata
+
+
+def _combined_valid(
+    shape: tuple[int, int], *masks: tuple[Box, np.ndarray | None] | None
+) -> tuple[Box, np.ndarray | None] | None:
+    """What :func:`_read_valid` says of two images' windows together: the part inside both,
+    and the pixels either marks invalid (None: all inside and valid)."""
+    given = [m for m in masks if m is not None]
+    if not given:
+        return None
+    r0, r1, c0, c1 = 0, shape[0], 0, shape[1]
+    nodata = None
+    for (b_r0, b_r1, b_c0, b_c1), invalid in given:
+        r0, r1, c0, c1 = max(r0, b_r0), min(r1, b_r1), max(c0, b_c0), min(c1, b_c1)
+        if invalid is not None:
+            nodata = invalid if nodata is None else nodata | invalid
+    return (r0, max(r0, r1), c0, max(c0, c1)), nodata
+
+
+def _outside(shape: tuple[int, int], inside: Box) -> np.ndarray:
+    """A window's mask of the pixels outside ``inside``."""
+    r0, r1, c0, c1 = inside
+    outside = np.ones(shape, bool)
+    outside[r0:r1, c0:c1] = False
+    return outside
 
 
 #: a worker gets up to this many consecutive tiles at once: two rows of a strip
@@ -255,8 +285,11 @@ def _usable_chip(path: str, col: int, row: int, size: int) -> bool:
     masks = _read_valid(path, col, row, size, size)
     if masks is None:
         return True
-    inside, nodata = masks
-    return float((~inside | nodata).mean()) <= 0.02
+    (r0, r1, c0, c1), nodata = masks
+    invalid = size * size - (r1 - r0) * (c1 - c0)  # outside the image
+    if nodata is not None:
+        invalid += int(np.count_nonzero(nodata))  # nodata is False outside
+    return invalid / (size * size) <= 0.02
 
 
 def read_tile(
@@ -348,32 +381,30 @@ def run_tile(
 
     before, after, valid_b, valid_a = read_tile(job) if data is None else data
     lap("read")
-    outside = nodata = None
-    for masks in (valid_b, valid_a):
-        if masks is not None:
-            outside = ~masks[0] if outside is None else outside | ~masks[0]
-            nodata = masks[1] if nodata is None else nodata | masks[1]
-    if nodata is not None:
-        if (nodata | outside).all():
+    valid = _combined_valid(before.shape, valid_b, valid_a)
+    if valid is not None:
+        (r0, r1, c0, c1), nodata = valid
+        if r1 == r0 or c1 == c0 or (nodata is not None and nodata[r0:r1, c0:c1].all()):
             lap("change map")
             return TileResult(job.tile.row, job.tile.col, job.tile.window_text, [])
-        if nodata.any():
+        if nodata is not None:
             # a neutral fill, so nodata neither drags the background nor looks like change
             before, after = before.astype(np.float32), after.astype(np.float32)
-            good = ~(nodata | outside)
+            good = ~(nodata | _outside(before.shape, (r0, r1, c0, c1)))
             before[nodata] = np.median(before[good])
             after[nodata] = np.median(after[good])
     detector = detector_from_spec(job.detector)
     strength = detector.change_aligned(before, after, job.subpixel, job.gain)
-    if nodata is not None:
+    if valid is not None:
         # outside an image (edge-padded) no change is reported; around nodata, none either
-        silent = outside
-        if nodata.any():
+        strength[:r0] = 0
+        strength[r1:] = 0
+        strength[:, :c0] = 0
+        strength[:, c1:] = 0
+        if nodata is not None:
             from scipy import ndimage
 
-            silent = silent | ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)
-        if silent.any():
-            strength[silent] = 0
+            strength[ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)] = 0
     lap("change map")
     candidates = _to_image(vectorise(strength, gsd_m=job.gsd_m), job)
     lap("vectorisation")
