@@ -331,6 +331,11 @@ class Components(NamedTuple):
     first: np.ndarray
     order: np.ndarray
 
+    def runs(self) -> tuple[np.ndarray, ...]:
+        """What the compiled kernels take: the runs, each component's runs and the statistics."""
+        stats = np.ascontiguousarray(self.stats, np.float64)
+        return self.row, self.lo, self.hi, self.first, self.order, stats
+
 
 def label_runs(strength: np.ndarray, low: float = 0.5, high: float = 1.0) -> Components:
     """8-connected components of ``|strength| >= low`` and their statistics, in one sweep,
@@ -815,15 +820,9 @@ def structure_corners(
     >>> points.min(axis=0).tolist(), points.max(axis=0).tolist(), core.tolist()
     ([1.0, 1.0], [4.0, 3.0], [6])
     """
-    c = components
     xs, ys, owner, core = _structure_corners(
         np.ascontiguousarray(strength, np.float32),
-        c.row,
-        c.lo,
-        c.hi,
-        c.first,
-        c.order,
-        np.ascontiguousarray(c.stats, np.float64),
+        *components.runs(),
         np.ascontiguousarray(indices, np.int64),
     )
     return np.column_stack([xs, ys]), owner, core
@@ -1536,17 +1535,8 @@ def component_lines(
     """
     if len(indices) == 0:
         return np.empty((0, 2)), np.empty(0, np.int64), np.empty(0, np.int64)
-    c = components
     return _component_lines(
-        c.row,
-        c.lo,
-        c.hi,
-        c.first,
-        c.order,
-        np.ascontiguousarray(c.stats, np.float64),
-        np.ascontiguousarray(indices, np.int64),
-        float(spur_px),
-        int(rounds),
+        *components.runs(), np.ascontiguousarray(indices, np.int64), float(spur_px), int(rounds)
     )
 
 
