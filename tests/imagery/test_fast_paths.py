@@ -575,3 +575,28 @@ def test_median_by_one_partition_is_numpys(n, levels, seed) -> None:
     values = (np.random.default_rng(seed).integers(0, levels, n) / 7).astype(np.float32)
     assert _median(values) == np.median(values)
     assert _median(values).dtype == np.median(values).dtype
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=shapes,
+    density=st.floats(0.0, 0.3),
+    iterations=st.integers(1, 3),
+    seed=st.integers(0, 999),
+)
+def test_cloud_growth_is_scipy_binary_dilation(shape, density, iterations, seed) -> None:
+    from fenceline.imagery.detect import _dilate
+
+    mask = np.random.default_rng(seed).random(shape) < density
+    expected = ndimage.binary_dilation(mask, iterations=iterations)
+    np.testing.assert_array_equal(_dilate(mask, iterations), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(1, 6), max_size=8), seed=st.integers(0, 999))
+def test_line_keys_are_each_lines_key(counts, seed) -> None:
+    from fenceline.imagery.linear import line_key, line_keys
+
+    coords = np.random.default_rng(seed).normal(0, 9, (sum(counts), 2))
+    parts = np.split(coords, np.cumsum(counts)[:-1]) if counts else []
+    assert line_keys(coords, np.array(counts, np.int64)) == [line_key(c) for c in parts]

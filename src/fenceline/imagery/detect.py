@@ -33,7 +33,7 @@ import shapely
 
 from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.coregister import apply_subpixel_shift
-from fenceline.imagery.linear import finish_lines, line_key, skeleton_lines
+from fenceline.imagery.linear import finish_lines, line_key, line_keys, skeleton_lines
 from fenceline.imagery.radiometry import (
     _median,
     _resampling,
@@ -127,7 +127,6 @@ class ClassicalDetector(Detector):
     def _cloud(self, grid_before: np.ndarray, grid_after: np.ndarray) -> np.ndarray | None:
         """Cloud and haze: blocks (8 px) whose background brightened well above the tile's
         median brightening, grown by 2 blocks; None when there are none."""
-        ndimage = _ndimage()
         excess = grid_after - grid_before
         if np.isnan(excess).any():
             return None  # np.median's NaN would compare False everywhere: no cloud
@@ -135,7 +134,7 @@ class ClassicalDetector(Detector):
         cloud = excess > self.cloud_dn
         if not cloud.any():
             return None
-        return ndimage.binary_dilation(cloud, iterations=2)
+        return _dilate(cloud, 2)
 
     def change_aligned(
         self, before: np.ndarray, after: np.ndarray, subpixel: tuple[float, float], gain: float
@@ -225,6 +224,27 @@ class ClassicalDetector(Detector):
         strength *= np.float32(1.0 / (self.k_sigma * sigma))
         np.copysign(strength, which, out=strength)  # negative where the contrast faded
         return strength
+
+
+def _dilate(mask: np.ndarray, iterations: int) -> np.ndarray:
+    """SciPy's ``binary_dilation(mask, iterations=...)`` (the 4-neighbour cross, nothing
+    beyond the edges) by shifted ORs: a tenth of its cost on a tile's block grid.
+
+    >>> import numpy as np
+    >>> dot = np.zeros((5, 5), bool)
+    >>> dot[2, 2] = True
+    >>> _dilate(dot, 2).sum(axis=1).tolist()
+    [1, 3, 5, 3, 1]
+    """
+    out = np.asarray(mask, bool)
+    for _ in range(iterations):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
 
 
 _SESSIONS: dict[str, Any] = {}
@@ -502,8 +522,7 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
         lines, which_line, origin = lines[long_enough], which_line[long_enough], origin[long_enough]
         # within a component, lines in the order of their vertices (as _candidate orders them)
         counts = shapely.get_num_coordinates(lines)
-        coords = shapely.get_coordinates(lines)
-        keys = [line_key(c) for c in np.split(coords, np.cumsum(counts)[:-1])]
+        keys = line_keys(shapely.get_coordinates(lines), counts)
         order = np.array(sorted(range(len(lines)), key=lambda j: (which_line[j], keys[j])), int)
         lines, which_line, origin = lines[order], which_line[order], origin[order]
         counts = counts[order]

@@ -188,3 +188,18 @@ def finish_lines(parts: np.ndarray, simplify_px: float = 1.0) -> np.ndarray:
 def line_key(coords: np.ndarray) -> tuple[float, ...]:
     """Sort key of a line: its vertices (lines of one component are listed in this order)."""
     return tuple(np.asarray(coords, float).ravel().tolist())
+
+
+def line_keys(coords: np.ndarray, counts: np.ndarray) -> list[tuple[float, ...]]:
+    """:func:`line_key` of each of several lines, from their vertices one after the other
+    (``counts[i]`` for line ``i``, as ``shapely.get_coordinates`` lists them), without an
+    array per line.
+
+    >>> import numpy as np
+    >>> line_keys(np.array([[0, 1], [2, 3], [4, 5]]), np.array([2, 1]))
+    [(0.0, 1.0, 2.0, 3.0), (4.0, 5.0)]
+    """
+    flat = np.asarray(coords, float).ravel().tolist()
+    ends = (2 * np.cumsum(counts)).tolist()
+    starts = [0, *ends[:-1]] if ends else []
+    return [tuple(flat[start:end]) for start, end in zip(starts, ends, strict=True)]
