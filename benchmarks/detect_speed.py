@@ -32,7 +32,8 @@ Every timed run starts from closed datasets (an empty block cache), as a run of
 
 The dense and sparse comparisons run for each ``--sizes`` (default 2048 and 4096 px a side:
 the per-scene plan and queue weigh less on the larger one, as on real scenes, which are far
-larger still); memory and Dask use the first size.
+larger still); memory uses the first size (and 2 and 4 times its side), Dask the largest size
+up to 4096 px (16 tiles: 4 tiles finish in about the time the scheduler takes to hand them out).
 
     PYTHONPATH=src python benchmarks/detect_speed.py [--sizes 2048 4096] [--repeat 3]
         [--no-memory] [--no-dask]
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -299,8 +301,6 @@ def main() -> None:
             compare(tmp, sparse, f"sparse{size}", mp, args.repeat, workers)
         shutdown_pool(wait=True)
         size = args.sizes[0]
-        mp = size * size / 1e6
-        pair = make_pair(tmp, size=size, seed=11, nuisance="all", name="speed")
 
         if not args.no_memory:
             print("\npeak memory of one detection run (fresh process, 1 worker)")
@@ -325,7 +325,16 @@ def main() -> None:
         if not args.no_dask:
             from distributed import LocalCluster
 
-            print(f"\nDask LocalCluster on the {size}x{size} scene (1 thread per worker)")
+            # at least 16 tiles where the sizes allow: 4 tiles (two runs of 2) finish in
+            # about the time the scheduler takes to hand them out
+            size = max([s for s in args.sizes if s <= 4096] or [min(args.sizes)])
+            mp = size * size / 1e6
+            pair = make_pair(tmp, size=size, seed=11, nuisance="all", name=f"speed{size}")
+            tiles = math.ceil(size / 1024) ** 2
+            print(
+                f"\nDask LocalCluster on the {size}x{size} scene ({tiles} tiles, 1 thread per "
+                "worker)"
+            )
             times = {}
             for n in (1, 2):
                 with LocalCluster(

@@ -321,8 +321,8 @@ def run_tiles(jobs: list[TileJob], read_ahead: bool | None = None) -> Iterator[T
     With read-ahead each next tile is read in a second thread while this one is detected
     (GDAL's decoding and the compiled kernels release the GIL); without it each tile is read
     just before it is detected. ``None`` (the default) reads ahead in runs of at least
-    :data:`READ_AHEAD_MIN_TILES` tiles: on a 2-CPU machine read-ahead cost 21 % on 4 tiles
-    and saved 28 % on 16 and 40 % on 64 (docs/imagery.md §5). Only the reading thread
+    :data:`READ_AHEAD_MIN_TILES` tiles: on a 2-CPU machine read-ahead saved nothing on 4
+    tiles, 29 % on 16 and 37 % on 64 (docs/imagery.md §5). Only the reading thread
     reads (datasets are never used by two threads at once), and at most one tile is read
     ahead, so memory is still bounded by the tile.
     """
