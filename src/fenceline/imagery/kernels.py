@@ -228,27 +228,32 @@ def _runs(strength, low):  # pragma: no cover - compiled
 
 
 @_jit
+def _join(parent, row_first, lo, hi, reach):  # pragma: no cover - compiled
+    """Union (in ``parent``, each set under its smallest run) of every run with the runs of
+    the row above that it touches: columns at most ``reach`` apart (1: 8-connected, 0:
+    4-connected). Runs as :func:`_runs` lists them, row by row, each row left to right."""
+    for r in range(1, row_first.shape[0] - 1):
+        i, i_end = row_first[r - 1], row_first[r]
+        for j in range(row_first[r], row_first[r + 1]):
+            while i < i_end and hi[i] < lo[j] - reach:
+                i += 1
+            k = i
+            while k < i_end and lo[k] <= hi[j] + reach:
+                a = _find(parent, k)
+                b = _find(parent, j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+                k += 1
+
+
+@_jit
 def _label(strength, low, high):  # pragma: no cover - compiled
     h, w = strength.shape
     run_row, run_lo, run_hi, row_first = _runs(strength, low)
     n = run_row.shape[0]
     # union of runs that touch a run of the row above (8-connected: columns one apart)
     parent = np.arange(n)
-    for r in range(1, h):
-        i, i_end = row_first[r - 1], row_first[r]
-        for j in range(row_first[r], row_first[r + 1]):
-            while i < i_end and run_hi[i] < run_lo[j] - 1:
-                i += 1
-            k = i
-            while k < i_end and run_lo[k] <= run_hi[j] + 1:
-                a = _find(parent, k)
-                b = _find(parent, j)
-                if a != b:
-                    if a < b:
-                        parent[b] = a
-                    else:
-                        parent[a] = b
-                k += 1
+    _join(parent, row_first, run_lo, run_hi, 1)
     # final labels in the order of each component's first pixel (as SciPy numbers them)
     final = np.zeros(n, np.int32)
     count = 0
@@ -457,18 +462,7 @@ def _fill_runs(lo, hi, row_first, h, w, image):  # pragma: no cover - compiled
             g += 1
     gap_first[h] = g
     parent = np.arange(g)
-    for r in range(1, h):
-        i, i_end = gap_first[r - 1], gap_first[r]
-        for j in range(gap_first[r], gap_first[r + 1]):
-            while i < i_end and gap_hi[i] < gap_lo[j]:
-                i += 1
-            k = i
-            while k < i_end and gap_lo[k] <= gap_hi[j]:
-                a = _find(parent, k)
-                b = _find(parent, j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-                k += 1
+    _join(parent, gap_first, gap_lo, gap_hi, 0)  # 4-connected: sharing a column
     outside = np.zeros(g, np.bool_)
     for j in range(g):
         if gap_row[j] == 0 or gap_row[j] == h - 1 or gap_lo[j] == 0 or gap_hi[j] == w - 1:
@@ -1370,8 +1364,9 @@ def _thin_padded(image, rows, cols, n, table):  # pragma: no cover - compiled
     """Zhang and Suen's thinning of ``image`` (padded by one pixel), in place. Only pixels
     with a background neighbour can go (one with all eight set never does), so each
     sub-iteration visits those (``rows``, ``cols``: the first ``n``), and a removed pixel's
-    neighbours join them; each pixel joins once, so the lists, which have room for every
-    pixel set, never overflow."""
+    neighbours join them. A pixel is in the list at most once (``active``), so the lists,
+    which have room for every pixel set, never overflow; one that both sub-iterations kept
+    on the same neighbourhood leaves it until a neighbour goes."""
     total = rows.shape[0]
     active = np.zeros(image.shape, np.uint8)
     calm = np.zeros(image.shape, np.uint8)  # decisions since the neighbourhood last changed
