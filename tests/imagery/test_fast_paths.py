@@ -362,6 +362,109 @@ def test_labelling_kernel_is_scipy_label_with_its_statistics(shape, density, see
         np.testing.assert_array_equal(painted, expected == k + 1)
 
 
+@settings(max_examples=200, deadline=None)
+@given(level=st.sampled_from([0.5, 1.0, 2.5]), sigma=st.floats(0.5, 5000), k=st.floats(1, 12))
+def test_unscaled_level_is_the_least_value_scaled_to_the_level(level, sigma, k) -> None:
+    scale = np.float32(1.0 / (k * sigma))
+    threshold = kernels.unscaled_level(level, scale)
+    assert threshold.dtype == np.float32
+    assert threshold * scale >= np.float32(level)
+    assert np.nextafter(threshold, np.float32(0)) * scale < np.float32(level)
+
+
+def _parts(shape: tuple[int, int], density: float, seed: int, cloudy: bool):
+    """A signed map before its scale, with values on both sides of the thresholds' edges
+    (the last float32 below and the first at or above them), and a cloud grid or None."""
+    rng = np.random.default_rng(seed)
+    scale = np.float32(1.0 / (6 * rng.uniform(0.5, 40)))
+    signed = (rng.normal(0, 1.2, shape) / scale * (rng.random(shape) < density)).astype(np.float32)
+    edges = []
+    for level in (0.5, 1.0):
+        t = kernels.unscaled_level(level, scale)
+        edges += [t, np.nextafter(t, np.float32(0)), -t, -np.nextafter(t, np.float32(0))]
+    spots = rng.random(shape) < 0.2
+    signed[spots] = rng.choice(np.array(edges, np.float32), int(spots.sum()))
+    cloud = rng.random((-(-shape[0] // 8), -(-shape[1] // 8))) < 0.3 if cloudy else None
+    return signed, scale, cloud
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    shape=wide_shapes,
+    density=st.floats(0.05, 0.8),
+    seed=st.integers(0, 999),
+    cloudy=st.booleans(),
+)
+def test_labelling_the_parts_is_labelling_the_map(shape, density, seed, cloudy) -> None:
+    """A map given as its parts (signed values, scale, cloud cells) is labelled and
+    outlined as the map made from them is, to the bit: runs, labels, statistics, corners."""
+    from fenceline.imagery.detect import apply_parts
+
+    signed, scale, cloud = _parts(shape, density, seed, cloudy)
+    made = apply_parts(signed.copy(), scale, cloud)
+    found = kernels.label_runs(signed, scale=scale, cloud=cloud)
+    expected = kernels.label_runs(made)
+    for a, b in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    every = np.arange(len(expected.stats))
+    corners = kernels.structure_corners(signed, found, every, scale)
+    for a, b in zip(corners, kernels.structure_corners(made, expected, every), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.tuples(st.integers(2, 120), st.integers(2, 120)),
+    density=st.floats(0.01, 0.3),
+    seed=st.integers(0, 999),
+    cloudy=st.booleans(),
+)
+def test_vectorising_the_parts_is_vectorising_the_map(shape, density, seed, cloudy) -> None:
+    """``vectorise`` of a map's parts gives the made map's candidates, on the compiled and
+    the numpy paths, and leaves the parts as they were."""
+    from fenceline.imagery.detect import apply_parts, vectorise
+
+    rng = np.random.default_rng(seed)
+    signed, scale, cloud = _parts(shape, density, seed, cloudy)
+    signed = ndimage.uniform_filter(signed, size=int(rng.integers(1, 4)))
+    made = apply_parts(signed.copy(), scale, cloud)
+    kept = signed.copy()
+    for compiled in (True, False):
+        with numba_paths(compiled):
+            expected = vectorise(made, gsd_m=0.5)
+            found = vectorise(signed, gsd_m=0.5, scale=scale, cloud=cloud)
+        np.testing.assert_array_equal(signed, kept)
+        assert len(found) == len(expected)
+        for a, b in zip(found, expected, strict=True):
+            assert a["kind"] == b["kind"]
+            assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
+            assert (a["score"], a["area_m2"], a["length_m"]) == (
+                b["score"],
+                b["area_m2"],
+                b["length_m"],
+            )
+
+
+def test_a_detectors_parts_make_its_map() -> None:
+    """``change_parts`` and ``apply_parts`` give ``change_aligned``'s map to the bit, with
+    cloud in the after image and without."""
+    from fenceline.imagery.detect import ClassicalDetector, apply_parts
+
+    rng = np.random.default_rng(8)
+    before = rng.normal(100, 10, (200, 176)).astype(np.float32)
+    after = before + rng.normal(0, 2, before.shape).astype(np.float32)
+    after[40:50, 60:70] += 80
+    clouded = after.copy()
+    clouded[100:180, 20:120] += 120  # brightened far above the tile's median: cloud
+    detector = ClassicalDetector()
+    for image, has_cloud in ((after, False), (clouded, True)):
+        signed, scale, cloud = detector.change_parts(before, image, (0.25, 0.5), 1.02)
+        assert (cloud is not None) == has_cloud
+        expected = detector.change_aligned(before, image, (0.25, 0.5), 1.02)
+        made = apply_parts(signed, scale, cloud)
+        np.testing.assert_array_equal(made.view(np.uint32), expected.view(np.uint32))
+
+
 @settings(max_examples=80, deadline=None)
 @given(shape=wide_shapes, density=st.floats(0.2, 0.8), seed=st.integers(0, 999))
 def test_fill_holes_kernel_is_scipy_binary_fill_holes(shape, density, seed) -> None:

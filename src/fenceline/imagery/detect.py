@@ -98,9 +98,40 @@ class Detector(abc.ABC):
             after = apply_subpixel_shift(np.asarray(after, np.float32), *subpixel) * gain
         return self.change(np.asarray(before, np.float32), after)
 
+    def change_parts(
+        self, before: np.ndarray, after: np.ndarray, subpixel: tuple[float, float], gain: float
+    ) -> tuple[np.ndarray, float, np.ndarray | None]:
+        """:meth:`change_aligned` as ``(signed, scale, cloud)``: the map is ``signed * scale``
+        (float32), 0 in the cells (:data:`_BLOCK` px) the grid ``cloud`` marks (None: none).
+        :func:`vectorise` takes the parts as they are, so a detector that scales its map last
+        (the classical one) need not make it. This implementation returns the map, 1, None."""
+        return self.change_aligned(before, after, subpixel, gain), 1.0, None
 
-#: block side (px) of the classical detector's background grid
+
+#: block side (px) of the classical detector's background grid and cloud cells
 _BLOCK = 8
+
+
+def apply_parts(signed: np.ndarray, scale: float, cloud: np.ndarray | None) -> np.ndarray:
+    """The map that :meth:`Detector.change_parts` describes, written into ``signed``: its
+    values times ``scale`` (float32), 0 in the cells that ``cloud`` marks.
+
+    >>> import numpy as np
+    >>> signed = np.tile(np.array([1, -1], np.float32), (1, 8))  # 1 x 16 px: two cells
+    >>> apply_parts(signed, 0.5, np.array([[False, True]]))[0, 6:10]
+    array([ 0.5, -0.5,  0. , -0. ], dtype=float32)
+    """
+    scale = np.float32(scale)
+    if cloud is None:
+        return signed if scale == 1 else np.multiply(signed, scale, out=signed)
+    kernels = _kernels()
+    if kernels is not None and signed.ndim == 2:
+        return kernels.scale_cloud(signed, scale, cloud, _BLOCK)
+    np.multiply(signed, scale, out=signed)
+    h, w = signed.shape
+    full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)[:h, :w]
+    signed *= ~full  # as the blocks are masked: -0.0 stays -0.0
+    return signed
 
 
 class ClassicalDetector(Detector):
@@ -139,17 +170,21 @@ class ClassicalDetector(Detector):
     def change_aligned(
         self, before: np.ndarray, after: np.ndarray, subpixel: tuple[float, float], gain: float
     ) -> np.ndarray:
+        if _kernels() is None or min(before.shape) < 2:
+            return super().change_aligned(before, after, subpixel, gain)
+        # |diff| * scale with its sign: the same float32 product, the sign kept
+        return apply_parts(*self.change_parts(before, after, subpixel, gain))
+
+    def change_parts(
+        self, before: np.ndarray, after: np.ndarray, subpixel: tuple[float, float], gain: float
+    ) -> tuple[np.ndarray, float, np.ndarray | None]:
         kernels = _kernels()
         if kernels is None or min(before.shape) < 2:
-            return super().change_aligned(before, after, subpixel, gain)
+            return super().change_parts(before, after, subpixel, gain)
         grid_b, grid_a, signed, sample = self._sweeps(kernels, before, after, subpixel, gain)
         sigma = max(robust_sigma(sample), 0.5)  # robust_sigma(diff), from its own sample
         scale = np.float32(1.0 / (self.k_sigma * sigma))
-        cloud = self._cloud(grid_b, grid_a)
-        if cloud is None:
-            # |diff| * scale with its sign: the same float32 product, the sign kept
-            return np.multiply(signed, scale, out=signed)
-        return kernels.scale_cloud(signed, scale, cloud, _BLOCK)
+        return signed, scale, self._cloud(grid_b, grid_a)
 
     @staticmethod
     def _sweeps(
@@ -395,8 +430,15 @@ def vectorise(
     max_structure_m: float = 40.0,
     min_line_m: float = 15.0,
     elongation: float = 4.0,
+    scale: float = 1.0,
+    cloud: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row).
+
+    The map is ``strength``, or with ``scale`` and ``cloud`` the map that
+    :meth:`Detector.change_parts` describes (:func:`apply_parts`): the compiled path
+    thresholds and measures it from its parts without making it, and ``strength`` is left
+    as it is.
 
     Components are grown from pixels with ``|strength| >= 1`` into neighbours with
     ``|strength| >= 0.5`` (hysteresis). A component longer than ``min_line_m`` and at least
@@ -412,12 +454,16 @@ def vectorise(
         return _vectorise_kernels(
             kernels,
             strength,
+            np.float32(scale),
+            cloud,
             gsd_m=gsd_m,
             min_area_m2=min_area_m2,
             max_structure_m=max_structure_m,
             min_line_m=min_line_m,
             elongation=elongation,
         )
+    if scale != 1 or cloud is not None:
+        strength = apply_parts(np.array(strength, np.float32), scale, cloud)
     ndimage = _ndimage()
     magnitude = np.abs(strength)
     weak = magnitude >= 0.5
@@ -459,13 +505,15 @@ def vectorise(
     return out
 
 
-def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> list[dict[str, Any]]:
+def _vectorise_kernels(
+    kernels: Any, strength: np.ndarray, scale: np.float32, cloud: np.ndarray | None, **params: float
+) -> list[dict[str, Any]]:
     """:func:`vectorise` with compiled kernels and no Python work per component but the
     thinning of linear ones: labelling and statistics in one sweep, every structure's outline
     points in one more (their hulls in one GEOS call), each linear component's skeleton traced
     and pruned compiled, and all lines of the map normalised and simplified in one call. The
     candidates are those of the numpy path (``_candidate``), in the same order."""
-    components = kernels.label_runs(strength)
+    components = kernels.label_runs(strength, scale=scale, cloud=cloud, block=_BLOCK)
     stats = components.stats
     if len(stats) == 0:
         return []
@@ -490,7 +538,7 @@ def _vectorise_kernels(kernels: Any, strength: np.ndarray, **params: float) -> l
     # structures: the strong part's outline points, one convex hull each
     where = np.flatnonzero(~linear)
     if len(where):
-        points, owner, core = kernels.structure_corners(strength, components, kept[where])
+        points, owner, core = kernels.structure_corners(strength, components, kept[where], scale)
         ok = core >= min_px
         if ok.any():
             renumber = np.cumsum(ok) - 1

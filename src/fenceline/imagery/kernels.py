@@ -173,7 +173,14 @@ def _popcount(x):  # pragma: no cover - compiled
 @_jit
 def _runs(strength, low):  # pragma: no cover - compiled
     """Runs of ``|strength| >= low`` along each row (first and last column, inclusive), in
-    row-major order; the runs of row ``r`` are ``row_first[r] .. row_first[r + 1]``.
+    row-major order; the runs of row ``r`` are ``row_first[r] .. row_first[r + 1]``."""
+    return _runs_outside(strength, low, np.zeros((0, 0), np.bool_), 1)
+
+
+@_jit
+def _runs_outside(strength, low, cloud, block):  # pragma: no cover - compiled
+    """:func:`_runs` of the pixels outside the ``block`` px cells that ``cloud`` marks (a
+    grid; an empty one marks none).
 
     Each row's flags are set in one vectorised loop and packed 64 to a word (8 bytes of 0/1
     to 8 bits by one multiplication); the runs then come from the words' bit transitions,
@@ -187,11 +194,20 @@ def _runs(strength, low):  # pragma: no cover - compiled
     gather = np.uint64(0x0102040810204080)  # byte i (0 or 1) to bit 56 + i
     one, top = np.uint64(1), np.uint64(63)
     row_first = np.zeros(h + 1, np.int64)
+    clouded = cloud.shape[0] > 0
+    clear = np.ones(w, np.uint8)  # 0 in the columns of a cloud cell of this row's blocks
     n = 0
     for r in range(h):
         row_first[r] = n
-        for c in range(w):
-            flags[c] = abs(strength[r, c]) >= low
+        if clouded:
+            if r % block == 0:
+                for c in range(w):
+                    clear[c] = np.uint8(0) if cloud[r // block, c // block] else np.uint8(1)
+            for c in range(w):
+                flags[c] = np.uint8(abs(strength[r, c]) >= low) & clear[c]
+        else:
+            for c in range(w):
+                flags[c] = abs(strength[r, c]) >= low
         carry = np.uint64(0)
         for q in range(words):
             m = np.uint64(0)
@@ -247,9 +263,9 @@ def _join(parent, row_first, lo, hi, reach):  # pragma: no cover - compiled
 
 
 @_jit
-def _label(strength, low, high):  # pragma: no cover - compiled
+def _label(strength, low, high, scale, cloud, block):  # pragma: no cover - compiled
     h, w = strength.shape
-    run_row, run_lo, run_hi, row_first = _runs(strength, low)
+    run_row, run_lo, run_hi, row_first = _runs_outside(strength, low, cloud, block)
     n = run_row.shape[0]
     # union of runs that touch a run of the row above (8-connected: columns one apart)
     parent = np.arange(n)
@@ -281,7 +297,7 @@ def _label(strength, low, high):  # pragma: no cover - compiled
         # the run's pixels in locals (a store to the table per pixel costs twice as much)
         total, peak, strong = stats[k, SUM], stats[k, PEAK], False
         for c in range(lo, hi + 1):
-            value = strength[r, c]
+            value = strength[r, c] * scale  # the map's value (float32, as numpy scales it)
             magnitude = abs(value)
             strong |= magnitude >= high
             total += value
@@ -342,10 +358,46 @@ class Components(NamedTuple):
         return self.row, self.lo, self.hi, self.first, self.order, stats
 
 
-def label_runs(strength: np.ndarray, low: float = 0.5, high: float = 1.0) -> Components:
+def unscaled_level(level: float, scale: float) -> np.float32:
+    """The least float32 ``x >= 0`` whose float32 product with ``scale`` (> 0) is at least
+    ``level``: ``|x| >= unscaled_level(level, scale)`` exactly where ``|float32(x * scale)|
+    >= level`` (rounding is monotone), so a map can be thresholded before it is scaled.
+
+    >>> import numpy as np
+    >>> t = unscaled_level(0.5, np.float32(1 / 3))
+    >>> bool(t * np.float32(1 / 3) >= 0.5), bool(np.nextafter(t, np.float32(0)) * np.float32(1 / 3) < 0.5)
+    (True, True)
+    """
+    level, scale = np.float32(level), np.float32(scale)
+    if not scale > 0:
+        raise ValueError("the scale must be positive")
+    zero, up = np.float32(0.0), np.float32(np.inf)
+    x = np.float32(level / scale)
+    while x > zero and np.nextafter(x, zero) * scale >= level:
+        x = np.nextafter(x, zero)
+    while x * scale < level:
+        x = np.nextafter(x, up)
+    return x
+
+
+def label_runs(
+    strength: np.ndarray,
+    low: float = 0.5,
+    high: float = 1.0,
+    *,
+    scale: float = 1.0,
+    cloud: np.ndarray | None = None,
+    block: int = 8,
+) -> Components:
     """8-connected components of ``|strength| >= low`` and their statistics, in one sweep,
     as runs (no image of labels: what follows works from the runs, in time that follows the
     changed pixels, not the map's area).
+
+    With ``scale`` and ``cloud`` the map is ``strength * scale`` (float32), 0 in the
+    ``block`` px cells that the grid ``cloud`` marks, as
+    :meth:`~fenceline.imagery.detect.ClassicalDetector.change_aligned` makes it; it is
+    labelled without being made (:func:`unscaled_level`), and only the statistics of the
+    components' pixels are scaled.
 
     >>> import numpy as np
     >>> found = label_runs(np.array([[0, 2, 2, 0], [0, 0, 0, 0.7]], np.float32))
@@ -353,7 +405,10 @@ def label_runs(strength: np.ndarray, low: float = 0.5, high: float = 1.0) -> Com
     ([0, 1], [1, 3], [2, 3], [1, 1])
     """
     data = np.ascontiguousarray(strength, np.float32)
-    return Components(*_label(data, np.float32(low), np.float32(high)))
+    scale = np.float32(scale)
+    threshold = np.float32(low) if scale == 1 else unscaled_level(low, scale)
+    grid = np.zeros((0, 0), np.bool_) if cloud is None else np.ascontiguousarray(cloud, np.bool_)
+    return Components(*_label(data, threshold, np.float32(high), scale, grid, int(block)))
 
 
 @_jit
@@ -601,8 +656,8 @@ def _fused_change(
             s += tmp[_mirror(c + 1, w)]
             out[c] = s * third
         # every step-th value of the map in row-major order, as it is made
-        while taken * step < (o + 1) * w:
-            sample[taken] = out[taken * step - o * w]
+        for c in range(taken * step - o * w, w, step):
+            sample[taken] = out[c]
             taken += 1
         # its magnitude with the sign (bit) of the 5 x 5 mean of e
         e0, e1, e2 = e[_mirror(o - 2, h) % ring], e[_mirror(o - 1, h) % ring], e[o % ring]
@@ -611,7 +666,7 @@ def _fused_change(
             tmp[c] = e0[c] + e1[c] + e2[c] + e3[c] + e4[c]
         for c in range(2, w - 2):
             s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
-            out[c] = -abs(out[c]) if np.signbit(s) else abs(out[c])
+            out[c] = np.copysign(out[c], s)
         for edge in range(4):  # the columns within 2 of an edge (each once, however narrow)
             c = edge if edge < 2 else w - 4 + edge
             if c >= w or (edge >= 2 and c < 2):
@@ -619,7 +674,7 @@ def _fused_change(
             s = tmp[_mirror(c - 2, w)]
             for j in range(-1, 3):
                 s += tmp[_mirror(c + j, w)]
-            out[c] = -abs(out[c]) if np.signbit(s * fifth) else abs(out[c])
+            out[c] = np.copysign(out[c], s * fifth)
 
 
 def fused_change(
@@ -742,7 +797,7 @@ def high_pass(image: np.ndarray, size: int = 31) -> np.ndarray:
 
 @_jit
 def _structure_corners(
-    strength, run_row, run_lo, run_hi, first, order, stats, indices
+    strength, scale, run_row, run_lo, run_hi, first, order, stats, indices
 ):  # pragma: no cover - compiled
     m = indices.shape[0]
     core_px = np.zeros(m, np.int64)
@@ -773,7 +828,7 @@ def _structure_corners(
                 nrows += 1
             at = nrows - 1
             for c in range(run_lo[j], run_hi[j] + 1):
-                if abs(strength[r, c]) >= level:
+                if abs(strength[r, c] * scale) >= level:
                     if lo[at] < 0:
                         lo[at] = c
                     hi[at] = c
@@ -797,7 +852,7 @@ def _structure_corners(
 
 
 def structure_corners(
-    strength: np.ndarray, components: Components, indices: np.ndarray
+    strength: np.ndarray, components: Components, indices: np.ndarray, scale: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outline points of structure components, for one convex hull each.
 
@@ -805,7 +860,8 @@ def structure_corners(
     part (pixels with ``|strength| >= max(1, 0.4 * peak)``), each row's first and last
     pixel's corners, as ``detect._polygon`` takes them. Returns the points (``(n, 2)``,
     x = col, y = row), the index ``i`` that owns each point, and each component's number of
-    strong-part pixels. Only the component's runs are visited.
+    strong-part pixels. Only the component's runs are visited. The map is ``strength *
+    scale`` (float32), as :func:`label_runs` takes it.
 
     >>> import numpy as np
     >>> s = np.zeros((4, 5), np.float32)
@@ -816,6 +872,7 @@ def structure_corners(
     """
     xs, ys, owner, core = _structure_corners(
         np.ascontiguousarray(strength, np.float32),
+        np.float32(scale),
         *components.runs(),
         np.ascontiguousarray(indices, np.int64),
     )
@@ -1547,7 +1604,8 @@ def _turn(hull, h, pts, i):  # pragma: no cover - compiled
 @_jit
 def _convex_rings(points, owner, count):  # pragma: no cover - compiled
     """Convex hull of each owner's points (Andrew's monotone chain, collinear points dropped),
-    as closed rings, counter-clockwise from the lowest-leftmost point."""
+    as closed rings, clockwise from the point of least x (of least y among those): the shell
+    that GEOS's normalize makes."""
     n = points.shape[0]
     start = np.zeros(count + 1, np.int64)
     for i in range(n):
@@ -1578,8 +1636,8 @@ def _convex_rings(points, owner, count):  # pragma: no cover - compiled
                 h -= 1
             hull[h] = pts[i]
             h += 1
-        for j in range(h):  # the last point is the first again: a closed ring
-            ring[m] = hull[j]
+        for j in range(h):  # clockwise (GEOS's normal form), closed: the last is the first
+            ring[m] = hull[h - 1 - j]
             ring_owner[m] = k
             m += 1
     return ring[:m], ring_owner[:m]
@@ -1601,4 +1659,4 @@ def convex_rings(points: np.ndarray, owner: np.ndarray, count: int) -> np.ndarra
     ring, ring_owner = _convex_rings(
         np.ascontiguousarray(points, np.float64), np.ascontiguousarray(owner, np.int64), count
     )
-    return shapely.normalize(shapely.polygons(shapely.linearrings(ring, indices=ring_owner)))
+    return shapely.polygons(shapely.linearrings(ring, indices=ring_owner))

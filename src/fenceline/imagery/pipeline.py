@@ -394,7 +394,8 @@ def run_tile(
             before[nodata] = np.median(before[good])
             after[nodata] = np.median(after[good])
     detector = detector_from_spec(job.detector)
-    strength = detector.change_aligned(before, after, job.subpixel, job.gain)
+    # the map as its parts (signed * scale, 0 in cloud): vectorise need not make it
+    strength, scale, cloud = detector.change_parts(before, after, job.subpixel, job.gain)
     if valid is not None:
         # outside an image (edge-padded) no change is reported; around nodata, none either
         strength[:r0] = 0
@@ -406,7 +407,7 @@ def run_tile(
 
             strength[ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)] = 0
     lap("change map")
-    candidates = _to_image(vectorise(strength, gsd_m=job.gsd_m), job)
+    candidates = _to_image(vectorise(strength, gsd_m=job.gsd_m, scale=scale, cloud=cloud), job)
     lap("vectorisation")
     return TileResult(job.tile.row, job.tile.col, job.tile.window_text, candidates)
 
