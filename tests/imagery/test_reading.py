@@ -182,3 +182,13 @@ def test_a_plan_visits_tiles_in_strips(project: fenceline.Project) -> None:
         for path in (p.jobs[0].before_path, p.jobs[0].after_path)
     ]
     assert {job.block_cache for job in p.jobs} == {pipeline.cache_bytes(128, 32, images)}
+
+
+def test_the_heap_is_kept_from_tile_to_tile() -> None:
+    """glibc takes the fixed thresholds (``mallopt`` returns 1 for each); elsewhere the
+    process is left as it is."""
+    import platform
+
+    pipeline.steady_heap.cache_clear()
+    applied = pipeline.steady_heap()
+    assert applied is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")

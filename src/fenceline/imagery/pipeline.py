@@ -310,6 +310,38 @@ def read_tile(
 
 _READERS: dict[int, Any] = {}  # process id -> its reading thread (an executor of 1)
 
+#: glibc's malloc thresholds while tiles run (bytes): no block of a tile is mapped on its own,
+#: and the free heap is kept up to this much instead of going back to the system
+HEAP_MMAP_BYTES, HEAP_TRIM_BYTES = 16 << 20, 64 << 20
+
+
+@functools.cache
+def steady_heap() -> bool:
+    """Keep the memory of one tile for the next (glibc's ``mallopt``; once per process).
+
+    By default glibc returns freed memory at the top of the heap to the system, and gives
+    blocks above a moving size their own mapping, so a run of tiles, each allocating and
+    freeing the same few megabytes between reads, faulted ~10,000 pages back in per 64
+    tiles (about 2 % of detection, benchmarks/detect_speed.py; docs/imagery.md §5). Fixed
+    thresholds (:data:`HEAP_MMAP_BYTES`, :data:`HEAP_TRIM_BYTES`) let the next tile reuse
+    them. The peak is the same: memory is kept, never added. Returns whether it applied
+    (False where the C library is not glibc).
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc (musl has no mallopt)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, HEAP_MMAP_BYTES)) and bool(
+        mallopt(m_trim_threshold, HEAP_TRIM_BYTES)
+    )
+
+
 #: runs of this many tiles or more read ahead by default (:func:`run_tiles`)
 READ_AHEAD_MIN_TILES = 8
 
@@ -328,6 +360,7 @@ def run_tiles(jobs: list[TileJob], read_ahead: bool | None = None) -> Iterator[T
     """
     from concurrent.futures import ThreadPoolExecutor, wait
 
+    steady_heap()
     if read_ahead is None:
         read_ahead = len(jobs) >= READ_AHEAD_MIN_TILES
     if not read_ahead:
