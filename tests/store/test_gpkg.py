@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import struct
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -173,3 +175,37 @@ def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         == 1
     )
     db.close()
+
+
+def test_geometry_blobs_follow_the_geopackage_header() -> None:
+    """OGC 12-128r18 §2.1.3, field by field: magic, version 0, flags (little-endian, an xy
+    envelope, or the empty bit and none), the srs id, then minx, maxx, miny, maxy and ISO
+    WKB; a missing geometry stays None."""
+    from fenceline.store import geopackage_blob
+
+    geoms = [
+        shapely.box(-3.5, 1.25, 2.0, 7.0),
+        None,
+        shapely.Polygon(),
+        shapely.LineString([(0.1, 0.2), (5.5, -7.25)]),
+        *shapely.points(np.random.default_rng(0).normal(size=(50, 2))),
+    ]
+    blobs = geopackage_blob.encode(geoms, srs_id=32652)
+    assert blobs[1] is None
+    for geom, blob in zip(geoms, blobs, strict=True):
+        if geom is None:
+            continue
+        magic, version, flags, srs = struct.unpack("<2sBBi", blob[:8])
+        assert (magic, version, srs) == (b"GP", 0, 32652)
+        if geom.is_empty:
+            assert flags == 0b0001_0001
+            wkb = blob[8:]
+        else:
+            assert flags == 0b0000_0011
+            minx, maxx, miny, maxy = struct.unpack("<4d", blob[8:40])
+            assert (minx, miny, maxx, maxy) == geom.bounds
+            wkb = blob[40:]
+        assert wkb == shapely.to_wkb(geom, byte_order=1, flavor="iso")
+    assert [None if g is None else g.wkt for g in geopackage_blob.decode(blobs)] == [
+        None if g is None else g.wkt for g in geoms
+    ]

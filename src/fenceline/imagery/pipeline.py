@@ -802,48 +802,37 @@ def detect_changes(
             }
         )
         # the queue's rows, column by column (one geometry conversion for the batch)
-        columns: dict[str, list[Any]] = {
-            name: []
-            for name in ("id", "kind", "score", "area_m2", "length_m", "tile_row", "tile_col")
-        }
-        windows, wkbs = [], []
-        for r in pending:
-            for k, c in enumerate(r.candidates):
-                columns["id"].append(f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}")
-                columns["kind"].append(c["kind"])
-                columns["score"].append(round(c["score"], 4))
-                columns["area_m2"].append(round(c["area_m2"], 2))
-                columns["length_m"].append(round(c["length_m"], 2))
-                columns["tile_row"].append(r.row)
-                columns["tile_col"].append(r.col)
-                windows.append(r.window)
-                wkbs.append(c["geometry"])
-        geoms = shapely.from_wkb(np.array(wkbs, dtype=object)) if wkbs else np.array([], object)
-        keep = (
+        found = [c for r in pending for c in r.candidates]
+        geoms = shapely.from_wkb(np.array([c["geometry"] for c in found], dtype=object))
+        keep = np.flatnonzero(
             shapely.intersects(geoms, p.area)
-            if p.area is not None and len(geoms)
-            else np.ones(len(geoms), bool)
+            if p.area is not None and found
+            else np.ones(len(found), bool)
         )
-        if keep.any():
-            n = int(keep.sum())
-            data = {
-                name: np.asarray(values, dtype=object)[keep] for name, values in columns.items()
-            }
+        if len(keep):
+            # each kept candidate's tile (an index into pending)
+            tile = np.repeat(np.arange(len(pending)), [len(r.candidates) for r in pending])[keep]
+            ids = [
+                f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}"
+                for r in pending
+                for k in range(len(r.candidates))
+            ]
+            kept = [found[i] for i in keep]
             frame = gpd.GeoDataFrame(
                 {
-                    "id": data["id"].astype(str),
-                    "run_id": [p.run_id] * n,
-                    "kind": data["kind"].astype(str),
-                    "score": data["score"].astype(float),
-                    "area_m2": data["area_m2"].astype(float),
-                    "length_m": data["length_m"].astype(float),
-                    "before_image": [str(p.before["id"])] * n,
-                    "after_image": [str(p.after["id"])] * n,
-                    "tile_row": data["tile_row"].astype(np.int64),
-                    "tile_col": data["tile_col"].astype(np.int64),
-                    "window": np.asarray(windows, dtype=object)[keep].astype(str),
-                    "detector": [detector_name] * n,
-                    "status": ["pending"] * n,
+                    "id": [ids[i] for i in keep],
+                    "run_id": p.run_id,
+                    "kind": [c["kind"] for c in kept],
+                    "score": [round(c["score"], 4) for c in kept],
+                    "area_m2": [round(c["area_m2"], 2) for c in kept],
+                    "length_m": [round(c["length_m"], 2) for c in kept],
+                    "before_image": str(p.before["id"]),
+                    "after_image": str(p.after["id"]),
+                    "tile_row": np.array([r.row for r in pending], np.int64)[tile],
+                    "tile_col": np.array([r.col for r in pending], np.int64)[tile],
+                    "window": np.array([r.window for r in pending], object)[tile].astype(str),
+                    "detector": detector_name,
+                    "status": "pending",
                 },
                 geometry=shapely.transform(
                     geoms[keep],

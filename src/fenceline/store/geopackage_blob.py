@@ -37,19 +37,25 @@ def encode(
         return out
     missing = shapely.is_missing(geoms)
     wkb = shapely.to_wkb(geoms, byte_order=1, flavor="iso", include_srid=False)
-    bounds = shapely.bounds(geoms)
     empty = shapely.is_empty(geoms)
     srs = struct.pack("<i", srs_id)
-    for i in range(len(geoms)):
-        if missing[i]:
-            continue
+    # every header with its envelope (minx, maxx, miny, maxy) at once: 8 + 32 bytes each
+    headers = np.zeros(len(geoms), _HEADER)
+    headers["start"] = np.frombuffer(_MAGIC + bytes((0, _FLAGS_XY_ENVELOPE)) + srs, "<u8")[0]
+    headers["envelope"] = shapely.bounds(geoms)[:, [0, 2, 1, 3]]
+    packed = headers.tobytes()
+    empty_header = _MAGIC + bytes((0, _FLAGS_EMPTY)) + srs
+    size = _HEADER.itemsize
+    for i in np.flatnonzero(~missing).tolist():
         if empty[i]:
-            out[i] = _MAGIC + bytes((0, _FLAGS_EMPTY)) + srs + wkb[i]
-            continue
-        minx, miny, maxx, maxy = bounds[i]
-        header = _MAGIC + bytes((0, _FLAGS_XY_ENVELOPE)) + srs
-        out[i] = header + struct.pack("<4d", minx, maxx, miny, maxy) + wkb[i]
+            out[i] = empty_header + wkb[i]
+        else:
+            out[i] = packed[i * size : (i + 1) * size] + wkb[i]
     return out
+
+
+#: a header with an xy envelope: magic, version, flags and srs id (8 bytes), 4 doubles
+_HEADER = np.dtype([("start", "<u8"), ("envelope", "<f8", 4)])
 
 
 def _wkb_offset(blob: bytes) -> int:

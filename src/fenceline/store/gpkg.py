@@ -467,13 +467,15 @@ class _GeoPackageWriter(Writer):
         self._count("tiles_done", len(new_tiles))
         if len(candidates) == 0:
             return 0
-        keep = [
-            (int(r), int(c)) not in done
-            for r, c in zip(candidates["tile_row"], candidates["tile_col"], strict=True)
-        ]
-        frame = candidates.loc[keep]
-        if len(frame) == 0:
-            return 0
+        frame = candidates
+        if done:  # a resumed run: what an earlier run recorded is skipped
+            keep = [
+                (int(r), int(c)) not in done
+                for r, c in zip(candidates["tile_row"], candidates["tile_col"], strict=True)
+            ]
+            frame = candidates.loc[keep]
+            if len(frame) == 0:
+                return 0
         columns = [c for c in frame.columns if c != "geometry"]
         blobs = geopackage_blob.encode(frame.geometry.values)
         before = self._db.total_changes
