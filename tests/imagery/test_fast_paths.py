@@ -251,6 +251,43 @@ def _numpy_change_aligned(detector, before, after, shift, gain) -> np.ndarray:
     return detector._silence_cloud(detector._change_numpy(before, aligned, *grids), *grids)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(2, 150), st.integers(2, 90)),
+    shift=SHIFTS,
+    gain=st.floats(0.5, 2.0),
+    block=st.sampled_from([1, 2, 3, 8, 16]),
+    eight_bit=st.booleans(),
+    seed=st.integers(0, 999),
+)
+def test_the_sweep_is_the_numpy_steps_at_any_block_size(
+    shape, shift, gain, block, eight_bit, seed
+) -> None:
+    """The one sweep against the numpy steps, to the bit: grids, map before its scale,
+    σ's sample; any block size (an input row waits up to 4 blocks for its backgrounds),
+    partial blocks, 8-bit and float tiles."""
+    from fenceline.imagery.coregister import apply_subpixel_shift
+    from fenceline.imagery.radiometry import sigma_step
+
+    rng = np.random.default_rng(seed)
+    before = _image(shape, seed)
+    after = before + rng.normal(0, 3, shape).astype(np.float32)
+    after[: shape[0] // 2, shape[1] // 3 :] += 50
+    if eight_bit:
+        before, after = (np.clip(x, 0, 255).astype(np.uint8) for x in (before, after))
+    found = kernels.change_sweep(before, after, shift, gain, block)
+    # the numpy steps, on the tiles as float32 (as the kernel reads each pixel)
+    b = before.astype(np.float32)
+    aligned = apply_subpixel_shift(after.astype(np.float32), *shift) * np.float32(gain)
+    grids = [grid_median(block_means(x, block)) for x in (b, aligned)]
+    hb, ha = (x - upsample(g, shape, block) for x, g in zip((b, aligned), grids, strict=True))
+    diff = box_mean(ha - hb, 3)
+    signed = np.copysign(np.abs(diff), box_mean(np.abs(ha) - np.abs(hb), 5))
+    expected = (*grids, signed, diff.ravel()[:: sigma_step(diff.size)])
+    for a, e in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(a.view(np.uint32), e.view(np.uint32))
+
+
 @pytest.mark.parametrize("shape", [(229, 231), (400, 301), (1088, 1088)])
 def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
     """Above 50,000 px, σ comes from every n-th value of the map: the sweep gathers exactly
@@ -280,12 +317,12 @@ def test_the_sweep_gathers_robust_sigmas_own_sample(shape) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    shape=st.tuples(st.integers(1, 80), st.integers(1, 80)),
+    shape=st.tuples(st.integers(2, 80), st.integers(2, 80)),
     shift=SHIFTS,
     gain=st.floats(0.25, 4.0),
     seed=st.integers(0, 999),
 )
-def test_block_grids_kernel_is_the_numpy_grids(shape, shift, gain, seed) -> None:
+def test_the_sweeps_grids_are_the_numpy_grids(shape, shift, gain, seed) -> None:
     """Block means (partial blocks too) and their 5 x 5 median for both images, the after
     image shifted on the fly: the numpy steps' values, to the bit; the median network picks
     SciPy's median."""
@@ -293,7 +330,7 @@ def test_block_grids_kernel_is_the_numpy_grids(shape, shift, gain, seed) -> None
 
     before, after = _image(shape, seed), _image(shape, seed + 1)
     aligned = apply_subpixel_shift(after, *shift) * np.float32(gain)
-    grid_b, grid_a = kernels.block_grids(before, after, shift, gain)
+    grid_b, grid_a, *_ = kernels.change_sweep(before, after, shift, gain)
     np.testing.assert_array_equal(grid_b, grid_median(block_means(before, 8)))
     np.testing.assert_array_equal(grid_a, grid_median(block_means(aligned, 8)))
     means = block_means(before, 8)
@@ -664,7 +701,7 @@ def test_the_median_network_is_written_out_in_full() -> None:
     import inspect
 
     network = kernels._median_network(25)
-    source = inspect.getsource(kernels._median_5x5.py_func)
+    source = inspect.getsource(kernels._median_row.py_func)
     assert kernels._median_source(network) in source
     assert source.count("_exchange(") == len(network)
 

@@ -101,9 +101,11 @@ def test_a_run_stopped_early_leaves_no_read_behind(
 
     p = pipeline.plan(project.store, "before", "after", tile_size=256)
     read, finished = pipeline.read_tile, []
+    second_started = threading.Event()
 
     def slow_read(job):
-        if threading.current_thread() is not threading.main_thread():
+        if job is p.jobs[1]:
+            second_started.set()
             time.sleep(0.3)  # a read still running when the run stops
         data = read(job)
         finished.append(job.tile.window_text)
@@ -111,7 +113,9 @@ def test_a_run_stopped_early_leaves_no_read_behind(
 
     monkeypatch.setattr(pipeline, "read_tile", slow_read)
     tiles = pipeline.run_tiles(p.jobs, read_ahead=True)
-    next(tiles)  # the second tile is being read ahead
+    next(tiles)
+    # the second tile is being read ahead (a read not yet started would just be cancelled)
+    assert second_started.wait(10)
     tiles.close()  # an interrupted run: the read ahead finishes before close returns
     assert finished == [p.jobs[0].tile.window_text, p.jobs[1].tile.window_text]
     pipeline.release_datasets()  # safe: no read in flight

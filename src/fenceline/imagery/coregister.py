@@ -23,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
+from fenceline.errors import MissingDependencyError
 from fenceline.imagery.radiometry import high_pass
+
+try:
+    # loaded with this module, not at the first search: importing SciPy loads its own
+    # OpenBLAS, whose new threads spin for ~0.06 s of CPU; at the plan's first search that
+    # was a CPU taken from the tiles after it (tests/imagery/test_threads.py)
+    from scipy import fft as _fft
+except ImportError:  # pragma: no cover - depends on the environment
+    _fft = None
 
 __all__ = [
     "CHIP_HIGH_PASS_PX",
@@ -90,8 +99,9 @@ def phase_correlation(
     >>> phase_correlation(image, ndimage.shift(image, (-2.3, 0.7), order=3))
     (2.3, -0.7)
     """
-    from scipy import fft
-
+    if _fft is None:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError("scipy", "imagery")
+    fft = _fft
     ref = np.asarray(reference, np.float32)
     mov = np.asarray(moving, np.float32)
     rows, cols = ref.shape

@@ -36,7 +36,6 @@ from fenceline.imagery.coregister import apply_subpixel_shift
 from fenceline.imagery.linear import finish_lines, line_key, line_keys, skeleton_lines
 from fenceline.imagery.radiometry import (
     _median,
-    _resampling,
     block_means,
     box_mean,
     grid_median,
@@ -194,24 +193,13 @@ class ClassicalDetector(Detector):
         subpixel: tuple[float, float],
         gain: float,
     ) -> tuple[np.ndarray, ...]:
-        """The compiled sweeps before the scale: the block grids of both images in one (the
-        after image shifted on the fly), then the shift, gain, high-pass, box means, sign
-        and σ's sample in one more (kernels.py); 8 or 16-bit tiles are read as they are
-        (kernels._pixels). Returns both grids, the map before its scale (the 3 x 3 mean's
-        magnitude with the sign of the change of contrast) and σ's sample."""
-        shape = before.shape
-        grid_b, grid_a = kernels.block_grids(before, after, subpixel, gain, _BLOCK)
-        columns = _resampling(shape[1], _BLOCK)
-        signed, sample = kernels.fused_change(
-            before,
-            after,
-            subpixel,
-            gain,
-            kernels.upsample_columns(grid_b, *columns),
-            kernels.upsample_columns(grid_a, *columns),
-            *_resampling(shape[0], _BLOCK),
-        )
-        return grid_b, grid_a, signed, sample
+        """The compiled sweep before the scale (kernels.change_sweep): the block grids of both
+        images, the after image shifted on the fly, and from them the shift, gain,
+        high-pass, box means, sign and σ's sample, in one pass of the rows; 8 or 16-bit
+        tiles are read as they are (kernels._pixels). Returns both grids, the map before its
+        scale (the 3 x 3 mean's magnitude with the sign of the change of contrast) and σ's
+        sample."""
+        return kernels.change_sweep(before, after, subpixel, gain, _BLOCK)
 
     def change(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         kernels = _kernels()

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from fenceline.imagery.linear import zhang_suen_table
-from fenceline.imagery.radiometry import sigma_step
+from fenceline.imagery.radiometry import _resampling, sigma_step
 
 __all__ = [
     "AREA",
@@ -42,11 +42,10 @@ __all__ = [
     "SUM",
     "TOP",
     "Components",
-    "block_grids",
+    "change_sweep",
     "component_lines",
     "enabled",
     "fill_holes",
-    "fused_change",
     "high_pass",
     "label_components",
     "label_runs",
@@ -56,7 +55,6 @@ __all__ = [
     "structure_corners",
     "thin",
     "trace_skeleton",
-    "upsample_columns",
     "warm_up",
 ]
 
@@ -178,6 +176,17 @@ def _runs(strength, low):  # pragma: no cover - compiled
 
 
 @_jit
+def _clear_row(cloud, i, block, clear):  # pragma: no cover - compiled
+    """``clear[c]``: 0 where column ``c`` is in a cell of row ``i`` of ``cloud`` that is
+    marked, else 1 (cell by cell: no division per column)."""
+    w = clear.shape[0]
+    for k in range(cloud.shape[1]):
+        value = np.uint8(0) if cloud[i, k] else np.uint8(1)
+        for c in range(k * block, min((k + 1) * block, w)):
+            clear[c] = value
+
+
+@_jit
 def _runs_outside(strength, low, cloud, block):  # pragma: no cover - compiled
     """:func:`_runs` of the pixels outside the ``block`` px cells that ``cloud`` marks (a
     grid; an empty one marks none).
@@ -201,8 +210,7 @@ def _runs_outside(strength, low, cloud, block):  # pragma: no cover - compiled
         row_first[r] = n
         if clouded:
             if r % block == 0:
-                for c in range(w):
-                    clear[c] = np.uint8(0) if cloud[r // block, c // block] else np.uint8(1)
+                _clear_row(cloud, r // block, block, clear)
             for c in range(w):
                 flags[c] = np.uint8(abs(strength[r, c]) >= low) & clear[c]
         else:
@@ -470,22 +478,17 @@ def warm_up() -> float:
     rng = np.random.default_rng(0)
     image = rng.normal(0, 1, (24, 24)).astype(np.float32)
     shift_and_gain(image, 0.5, 0.5, 1.0)
-    cols = np.zeros((3, 24), np.float32)
-    low = np.zeros(24, np.intp)
-    frac = np.zeros(24, np.float32)
-    diff, _ = fused_change(image, image, (0.5, 0.5), 1.0, cols, cols, low, frac)
+    *_, diff, _ = change_sweep(image, image, (0.5, 0.5), 1.0)
     high_pass(image, 15)
     components = label_runs(image)
+    label_runs(image, scale=0.5, cloud=np.zeros((3, 3), bool))
     label_components(image)
     structure_corners(image, components, np.arange(len(components.stats)))
     component_lines(components, np.arange(len(components.stats)))
     trace_skeleton(thin(fill_holes(image > 0)))
-    grids = block_grids(image, image, (0.5, 0.5), 1.0)
     pixels = (image * 10 + 100).astype(np.uint8)  # 8-bit tiles, as most imagery is read
-    block_grids(pixels, pixels, (0.5, 0.5), 1.0)
-    fused_change(pixels, pixels, (0.5, 0.5), 1.0, cols, cols, low, frac)
+    change_sweep(pixels, pixels, (0.5, 0.5), 1.0)
     scale_cloud(diff, 1.0, np.zeros((3, 3), bool))
-    upsample_columns(grids[0], low, frac)
     return time.perf_counter() - start
 
 
@@ -606,121 +609,37 @@ def _aligned_row(after, r, fx, fy, g, shifted_x, shifted_y, row, nxt, out):  # p
 
 
 @_jit
-def _fused_change(
-    before, after, dy, dx, gain, cols_b, cols_a, low_r, frac_r, diff, step, sample
-):  # pragma: no cover - compiled
-    h, w = before.shape
-    fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
+def _contrast_row(before, r, sa, cols_b, cols_a, lr, fr, d, e, k):  # pragma: no cover
+    """Row ``r`` of the high-passed difference (``d``) and change of contrast (``e``), into
+    row ``k`` of each, from the after image's aligned row ``sa`` and the backgrounds: the
+    column-upsampled grid rows ``lr`` and ``lr + 1`` (none past the last), ``fr`` of the way."""
+    w = sa.shape[0]
     last = cols_b.shape[0] - 1
-    ring = 8  # rows of d and e kept (an output row needs its input rows -2 .. +2)
-    d = np.empty((ring, w), np.float32)
-    e = np.empty((ring, w), np.float32)
-    row = np.empty(w, np.float32)
-    nxt = np.empty(w, np.float32)
-    sa = np.empty(w, np.float32)
-    tmp = np.empty(w, np.float32)
-    third, fifth = np.float32(1.0 / 9), np.float32(1.0 / 25)
-    done = 0  # input rows computed so far
-    taken = 0  # values of the sample gathered so far
-    _after_row(after, 0, fx, dx != 0, nxt)
-    for o in range(h):
-        while done < h and done <= o + 2:
-            r = done
-            # the after image's row r: shifted along x, then along y, times the gain
-            row, nxt = nxt, row
-            _aligned_row(after, r, fx, fy, g, dx != 0, dy != 0, row, nxt, sa)
-            lr = low_r[r]
-            fr = frac_r[r]
-            k = r % ring
-            for c in range(w):
-                gb = cols_b[lr, c]
-                ga = cols_a[lr, c]
-                if lr < last:
-                    gb = gb + (cols_b[lr + 1, c] - gb) * fr
-                    ga = ga + (cols_a[lr + 1, c] - ga) * fr
-                hb = np.float32(before[r, c]) - gb
-                ha = sa[c] - ga
-                d[k, c] = ha - hb
-                e[k, c] = abs(ha) - abs(hb)
-            done += 1
-        # the 3 x 3 mean of d (column sums, then row sums: numpy's order), and σ's sample
-        d0, d1, d2 = d[_mirror(o - 1, h) % ring], d[o % ring], d[_mirror(o + 1, h) % ring]
-        for c in range(w):
-            tmp[c] = d0[c] + d1[c] + d2[c]
-        out = diff[o]
-        for c in range(1, w - 1):
-            out[c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * third
-        for c in (0, w - 1):
-            s = tmp[_mirror(c - 1, w)]
-            s += tmp[c]
-            s += tmp[_mirror(c + 1, w)]
-            out[c] = s * third
-        # every step-th value of the map in row-major order, as it is made
-        for c in range(taken * step - o * w, w, step):
-            sample[taken] = out[c]
-            taken += 1
-        # its magnitude with the sign (bit) of the 5 x 5 mean of e
-        e0, e1, e2 = e[_mirror(o - 2, h) % ring], e[_mirror(o - 1, h) % ring], e[o % ring]
-        e3, e4 = e[_mirror(o + 1, h) % ring], e[_mirror(o + 2, h) % ring]
-        for c in range(w):
-            tmp[c] = e0[c] + e1[c] + e2[c] + e3[c] + e4[c]
-        for c in range(2, w - 2):
-            s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
-            out[c] = np.copysign(out[c], s)
-        for edge in range(4):  # the columns within 2 of an edge (each once, however narrow)
-            c = edge if edge < 2 else w - 4 + edge
-            if c >= w or (edge >= 2 and c < 2):
-                continue
-            s = tmp[_mirror(c - 2, w)]
-            for j in range(-1, 3):
-                s += tmp[_mirror(c + j, w)]
-            out[c] = np.copysign(out[c], s * fifth)
+    for c in range(w):
+        gb = cols_b[lr, c]
+        ga = cols_a[lr, c]
+        if lr < last:
+            gb = gb + (cols_b[lr + 1, c] - gb) * fr
+            ga = ga + (cols_a[lr + 1, c] - ga) * fr
+        hb = np.float32(before[r, c]) - gb
+        ha = sa[c] - ga
+        d[k, c] = ha - hb
+        e[k, c] = abs(ha) - abs(hb)
 
 
-def fused_change(
-    before: np.ndarray,
-    after: np.ndarray,
-    shift: tuple[float, float],
-    gain: float,
-    columns_before: np.ndarray,
-    columns_after: np.ndarray,
-    low_r: np.ndarray,
-    frac_r: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shift_and_gain` of ``after``, :func:`contrast_pair` and :func:`box_means_pair`
-    in one sweep of rows (a few rows of the intermediate images kept, none whole): the
-    magnitude of the 3 x 3 mean of the high-passed difference with the sign of the 5 x 5
-    mean of the change of contrast (``np.copysign``: the change map before its scale), and
-    the sample of the first (signed by itself) that
-    :func:`~fenceline.imagery.radiometry.robust_sigma` takes (every ``sigma_step``-th value,
-    row-major), gathered as the rows are made. Images at least 2 px on each side.
-    """
-    h, w = before.shape
-    if min(h, w) < 2:
-        raise ValueError("fused_change needs at least 2 x 2 px")
-    dy, dx = shift
-    if abs(dy) < 1e-3 and abs(dx) < 1e-3:
-        dy = dx = 0.0
-    elif not (0 <= dy < 1 and 0 <= dx < 1):
-        raise ValueError("sub-pixel shifts must be in [0, 1)")
-    diff = np.empty((h, w), np.float32)
-    step = sigma_step(h * w)
-    sample = np.empty((h * w + step - 1) // step, np.float32)
-    _fused_change(
-        _pixels(before),
-        _pixels(after),
-        float(dy),
-        float(dx),
-        float(gain),
-        np.ascontiguousarray(columns_before, np.float32),
-        np.ascontiguousarray(columns_after, np.float32),
-        low_r,
-        frac_r,
-        diff,
-        step,
-        sample,
-    )
-    return diff, sample
+@_jit
+def _gather(out, o, step, sample, taken):  # pragma: no cover - compiled
+    """Every ``step``-th value of the map in row-major order, from its row ``o``, after the
+    ``taken`` values gathered so far; returns how many are gathered now."""
+    w = out.shape[0]
+    for c in range(taken * step - o * w, w, step):
+        sample[taken] = out[c]
+        taken += 1
+    return taken
+
+
+#: rows of the sweep's rings of d and e (a row of the map needs its input rows -2 .. +2)
+_RING = 8
 
 
 @_jit
@@ -1095,12 +1014,12 @@ def _median_network(n: int = 25) -> np.ndarray:
 
 
 def _median_source(network: np.ndarray) -> str:
-    """The compare-exchange lines of :func:`_median_5x5`, one per pair of ``network``: the
+    """The compare-exchange lines of :func:`_median_row`, one per pair of ``network``: the
     network written out, so that the compiler keeps the 25 values of a cell in registers and
     runs the cells of a row side by side (7x faster than looping over the pairs at run time).
     ``tests/imagery/test_fast_paths.py`` checks that the source holds exactly these lines.
     """
-    return "".join(f"            v{i}, v{j} = _exchange(v{i}, v{j})\n" for i, j in network)
+    return "".join(f"        v{i}, v{j} = _exchange(v{i}, v{j})\n" for i, j in network)
 
 
 @numba.njit(inline="always")
@@ -1123,195 +1042,305 @@ def _grid_from_sums(acc, w, block, rows_in, out, i):  # pragma: no cover - compi
 
 
 @_jit
-def _median_5x5(grid, out):  # pragma: no cover - compiled
-    """5 x 5 median with edges repeated (SciPy's ``median_filter(mode="nearest")``): each
-    cell's 25 neighbours through the compare-exchange network of :func:`_median_network`."""
-    hb, wb = grid.shape
-    padded = np.empty((hb + 4, wb + 4), np.float32)
-    for i in range(hb + 4):
-        ii = min(max(i - 2, 0), hb - 1)
-        for j in range(wb + 4):
-            padded[i, j] = grid[ii, min(max(j - 2, 0), wb - 1)]
-    for i in range(hb):
-        p0, p1, p2, p3, p4 = padded[i], padded[i + 1], padded[i + 2], padded[i + 3], padded[i + 4]
-        row = out[i]
-        for j in range(wb):
-            v0, v1, v2, v3, v4 = p0[j + 0], p0[j + 1], p0[j + 2], p0[j + 3], p0[j + 4]
-            v5, v6, v7, v8, v9 = p1[j + 0], p1[j + 1], p1[j + 2], p1[j + 3], p1[j + 4]
-            v10, v11, v12, v13, v14 = p2[j + 0], p2[j + 1], p2[j + 2], p2[j + 3], p2[j + 4]
-            v15, v16, v17, v18, v19 = p3[j + 0], p3[j + 1], p3[j + 2], p3[j + 3], p3[j + 4]
-            v20, v21, v22, v23, v24 = p4[j + 0], p4[j + 1], p4[j + 2], p4[j + 3], p4[j + 4]
-            # the network (_median_source(_median_network(25)))
-            v0, v1 = _exchange(v0, v1)
-            v2, v3 = _exchange(v2, v3)
-            v0, v2 = _exchange(v0, v2)
-            v1, v3 = _exchange(v1, v3)
-            v1, v2 = _exchange(v1, v2)
-            v4, v5 = _exchange(v4, v5)
-            v6, v7 = _exchange(v6, v7)
-            v4, v6 = _exchange(v4, v6)
-            v5, v7 = _exchange(v5, v7)
-            v5, v6 = _exchange(v5, v6)
-            v0, v4 = _exchange(v0, v4)
-            v2, v6 = _exchange(v2, v6)
-            v2, v4 = _exchange(v2, v4)
-            v1, v5 = _exchange(v1, v5)
-            v3, v7 = _exchange(v3, v7)
-            v3, v5 = _exchange(v3, v5)
-            v1, v2 = _exchange(v1, v2)
-            v3, v4 = _exchange(v3, v4)
-            v5, v6 = _exchange(v5, v6)
-            v8, v9 = _exchange(v8, v9)
-            v10, v11 = _exchange(v10, v11)
-            v8, v10 = _exchange(v8, v10)
-            v9, v11 = _exchange(v9, v11)
-            v9, v10 = _exchange(v9, v10)
-            v12, v13 = _exchange(v12, v13)
-            v14, v15 = _exchange(v14, v15)
-            v12, v14 = _exchange(v12, v14)
-            v13, v15 = _exchange(v13, v15)
-            v13, v14 = _exchange(v13, v14)
-            v8, v12 = _exchange(v8, v12)
-            v10, v14 = _exchange(v10, v14)
-            v10, v12 = _exchange(v10, v12)
-            v9, v13 = _exchange(v9, v13)
-            v11, v15 = _exchange(v11, v15)
-            v11, v13 = _exchange(v11, v13)
-            v9, v10 = _exchange(v9, v10)
-            v11, v12 = _exchange(v11, v12)
-            v13, v14 = _exchange(v13, v14)
-            v0, v8 = _exchange(v0, v8)
-            v4, v12 = _exchange(v4, v12)
-            v4, v8 = _exchange(v4, v8)
-            v2, v10 = _exchange(v2, v10)
-            v6, v14 = _exchange(v6, v14)
-            v6, v10 = _exchange(v6, v10)
-            v2, v4 = _exchange(v2, v4)
-            v6, v8 = _exchange(v6, v8)
-            v10, v12 = _exchange(v10, v12)
-            v1, v9 = _exchange(v1, v9)
-            v5, v13 = _exchange(v5, v13)
-            v5, v9 = _exchange(v5, v9)
-            v3, v11 = _exchange(v3, v11)
-            v7, v15 = _exchange(v7, v15)
-            v7, v11 = _exchange(v7, v11)
-            v3, v5 = _exchange(v3, v5)
-            v7, v9 = _exchange(v7, v9)
-            v11, v13 = _exchange(v11, v13)
-            v1, v2 = _exchange(v1, v2)
-            v3, v4 = _exchange(v3, v4)
-            v5, v6 = _exchange(v5, v6)
-            v7, v8 = _exchange(v7, v8)
-            v9, v10 = _exchange(v9, v10)
-            v11, v12 = _exchange(v11, v12)
-            v13, v14 = _exchange(v13, v14)
-            v16, v17 = _exchange(v16, v17)
-            v18, v19 = _exchange(v18, v19)
-            v16, v18 = _exchange(v16, v18)
-            v17, v19 = _exchange(v17, v19)
-            v17, v18 = _exchange(v17, v18)
-            v20, v21 = _exchange(v20, v21)
-            v22, v23 = _exchange(v22, v23)
-            v20, v22 = _exchange(v20, v22)
-            v21, v23 = _exchange(v21, v23)
-            v21, v22 = _exchange(v21, v22)
-            v16, v20 = _exchange(v16, v20)
-            v18, v22 = _exchange(v18, v22)
-            v18, v20 = _exchange(v18, v20)
-            v17, v21 = _exchange(v17, v21)
-            v19, v23 = _exchange(v19, v23)
-            v19, v21 = _exchange(v19, v21)
-            v17, v18 = _exchange(v17, v18)
-            v19, v20 = _exchange(v19, v20)
-            v21, v22 = _exchange(v21, v22)
-            v16, v24 = _exchange(v16, v24)
-            v20, v24 = _exchange(v20, v24)
-            v18, v20 = _exchange(v18, v20)
-            v22, v24 = _exchange(v22, v24)
-            v19, v21 = _exchange(v19, v21)
-            v17, v18 = _exchange(v17, v18)
-            v19, v20 = _exchange(v19, v20)
-            v21, v22 = _exchange(v21, v22)
-            v23, v24 = _exchange(v23, v24)
-            v0, v16 = _exchange(v0, v16)
-            v8, v24 = _exchange(v8, v24)
-            v8, v16 = _exchange(v8, v16)
-            v4, v20 = _exchange(v4, v20)
-            v12, v20 = _exchange(v12, v20)
-            v12, v16 = _exchange(v12, v16)
-            v2, v18 = _exchange(v2, v18)
-            v10, v18 = _exchange(v10, v18)
-            v6, v22 = _exchange(v6, v22)
-            v6, v10 = _exchange(v6, v10)
-            v10, v12 = _exchange(v10, v12)
-            v1, v17 = _exchange(v1, v17)
-            v9, v17 = _exchange(v9, v17)
-            v5, v21 = _exchange(v5, v21)
-            v13, v21 = _exchange(v13, v21)
-            v13, v17 = _exchange(v13, v17)
-            v3, v19 = _exchange(v3, v19)
-            v11, v19 = _exchange(v11, v19)
-            v7, v23 = _exchange(v7, v23)
-            v7, v11 = _exchange(v7, v11)
-            v11, v13 = _exchange(v11, v13)
-            v11, v12 = _exchange(v11, v12)
-            row[j] = v12
+def _add_rows(acc_b, acc_a, before, r, sa, j, block, h):  # pragma: no cover - compiled
+    """Row ``r`` of both images (the after image's aligned row ``sa``) into the sums of the
+    rows of its block, ``j`` of them before it; on the image's last row, a partial block's
+    missing rows add zeros, as numpy pads."""
+    w = sa.shape[0]
+    if j == 0:
+        for c in range(w):
+            acc_a[c] = sa[c]
+            acc_b[c] = np.float32(before[r, c])
+    else:
+        for c in range(w):
+            acc_a[c] += sa[c]
+            acc_b[c] += np.float32(before[r, c])
+    if r == h - 1:
+        zero = np.float32(0.0)
+        for _ in range(j + 1, block):
+            for c in range(w):
+                acc_b[c] += zero
+                acc_a[c] += zero
 
 
 @_jit
-def _block_grids(before, after, dy, dx, gain, block):  # pragma: no cover - compiled
+def _block_means(acc_b, acc_a, w, block, h, i, means_b, means_a):  # pragma: no cover
+    """Row ``i`` of both images' block means, from their rows' sums."""
+    rows_in = min(block, h - i * block)
+    _grid_from_sums(acc_b, w, block, rows_in, means_b, i)
+    _grid_from_sums(acc_a, w, block, rows_in, means_a, i)
+
+
+@_jit
+def _pad_row(grid, padded, i):  # pragma: no cover - compiled
+    """Row ``i`` of ``grid`` into ``padded`` (2 cells more on each side, edges repeated): its
+    row ``i + 2``, and the two rows beyond an edge when ``i`` is the first or last row."""
+    hb, wb = grid.shape
+    for r in range(i + 2 if i > 0 else 0, i + 3 if i < hb - 1 else hb + 4):
+        for j in range(wb + 4):
+            padded[r, j] = grid[i, min(max(j - 2, 0), wb - 1)]
+
+
+@_jit
+def _median_row(padded, out, i):  # pragma: no cover - compiled
+    """Row ``i`` of the 5 x 5 median from the padded grid (:func:`_pad_row`'s rows ``i`` to
+    ``i + 4``): each cell's 25 neighbours through the compare-exchange network of
+    :func:`_median_network`."""
+    wb = out.shape[1]
+    p0, p1, p2, p3, p4 = padded[i], padded[i + 1], padded[i + 2], padded[i + 3], padded[i + 4]
+    row = out[i]
+    for j in range(wb):
+        v0, v1, v2, v3, v4 = p0[j + 0], p0[j + 1], p0[j + 2], p0[j + 3], p0[j + 4]
+        v5, v6, v7, v8, v9 = p1[j + 0], p1[j + 1], p1[j + 2], p1[j + 3], p1[j + 4]
+        v10, v11, v12, v13, v14 = p2[j + 0], p2[j + 1], p2[j + 2], p2[j + 3], p2[j + 4]
+        v15, v16, v17, v18, v19 = p3[j + 0], p3[j + 1], p3[j + 2], p3[j + 3], p3[j + 4]
+        v20, v21, v22, v23, v24 = p4[j + 0], p4[j + 1], p4[j + 2], p4[j + 3], p4[j + 4]
+        # the network (_median_source(_median_network(25)))
+        v0, v1 = _exchange(v0, v1)
+        v2, v3 = _exchange(v2, v3)
+        v0, v2 = _exchange(v0, v2)
+        v1, v3 = _exchange(v1, v3)
+        v1, v2 = _exchange(v1, v2)
+        v4, v5 = _exchange(v4, v5)
+        v6, v7 = _exchange(v6, v7)
+        v4, v6 = _exchange(v4, v6)
+        v5, v7 = _exchange(v5, v7)
+        v5, v6 = _exchange(v5, v6)
+        v0, v4 = _exchange(v0, v4)
+        v2, v6 = _exchange(v2, v6)
+        v2, v4 = _exchange(v2, v4)
+        v1, v5 = _exchange(v1, v5)
+        v3, v7 = _exchange(v3, v7)
+        v3, v5 = _exchange(v3, v5)
+        v1, v2 = _exchange(v1, v2)
+        v3, v4 = _exchange(v3, v4)
+        v5, v6 = _exchange(v5, v6)
+        v8, v9 = _exchange(v8, v9)
+        v10, v11 = _exchange(v10, v11)
+        v8, v10 = _exchange(v8, v10)
+        v9, v11 = _exchange(v9, v11)
+        v9, v10 = _exchange(v9, v10)
+        v12, v13 = _exchange(v12, v13)
+        v14, v15 = _exchange(v14, v15)
+        v12, v14 = _exchange(v12, v14)
+        v13, v15 = _exchange(v13, v15)
+        v13, v14 = _exchange(v13, v14)
+        v8, v12 = _exchange(v8, v12)
+        v10, v14 = _exchange(v10, v14)
+        v10, v12 = _exchange(v10, v12)
+        v9, v13 = _exchange(v9, v13)
+        v11, v15 = _exchange(v11, v15)
+        v11, v13 = _exchange(v11, v13)
+        v9, v10 = _exchange(v9, v10)
+        v11, v12 = _exchange(v11, v12)
+        v13, v14 = _exchange(v13, v14)
+        v0, v8 = _exchange(v0, v8)
+        v4, v12 = _exchange(v4, v12)
+        v4, v8 = _exchange(v4, v8)
+        v2, v10 = _exchange(v2, v10)
+        v6, v14 = _exchange(v6, v14)
+        v6, v10 = _exchange(v6, v10)
+        v2, v4 = _exchange(v2, v4)
+        v6, v8 = _exchange(v6, v8)
+        v10, v12 = _exchange(v10, v12)
+        v1, v9 = _exchange(v1, v9)
+        v5, v13 = _exchange(v5, v13)
+        v5, v9 = _exchange(v5, v9)
+        v3, v11 = _exchange(v3, v11)
+        v7, v15 = _exchange(v7, v15)
+        v7, v11 = _exchange(v7, v11)
+        v3, v5 = _exchange(v3, v5)
+        v7, v9 = _exchange(v7, v9)
+        v11, v13 = _exchange(v11, v13)
+        v1, v2 = _exchange(v1, v2)
+        v3, v4 = _exchange(v3, v4)
+        v5, v6 = _exchange(v5, v6)
+        v7, v8 = _exchange(v7, v8)
+        v9, v10 = _exchange(v9, v10)
+        v11, v12 = _exchange(v11, v12)
+        v13, v14 = _exchange(v13, v14)
+        v16, v17 = _exchange(v16, v17)
+        v18, v19 = _exchange(v18, v19)
+        v16, v18 = _exchange(v16, v18)
+        v17, v19 = _exchange(v17, v19)
+        v17, v18 = _exchange(v17, v18)
+        v20, v21 = _exchange(v20, v21)
+        v22, v23 = _exchange(v22, v23)
+        v20, v22 = _exchange(v20, v22)
+        v21, v23 = _exchange(v21, v23)
+        v21, v22 = _exchange(v21, v22)
+        v16, v20 = _exchange(v16, v20)
+        v18, v22 = _exchange(v18, v22)
+        v18, v20 = _exchange(v18, v20)
+        v17, v21 = _exchange(v17, v21)
+        v19, v23 = _exchange(v19, v23)
+        v19, v21 = _exchange(v19, v21)
+        v17, v18 = _exchange(v17, v18)
+        v19, v20 = _exchange(v19, v20)
+        v21, v22 = _exchange(v21, v22)
+        v16, v24 = _exchange(v16, v24)
+        v20, v24 = _exchange(v20, v24)
+        v18, v20 = _exchange(v18, v20)
+        v22, v24 = _exchange(v22, v24)
+        v19, v21 = _exchange(v19, v21)
+        v17, v18 = _exchange(v17, v18)
+        v19, v20 = _exchange(v19, v20)
+        v21, v22 = _exchange(v21, v22)
+        v23, v24 = _exchange(v23, v24)
+        v0, v16 = _exchange(v0, v16)
+        v8, v24 = _exchange(v8, v24)
+        v8, v16 = _exchange(v8, v16)
+        v4, v20 = _exchange(v4, v20)
+        v12, v20 = _exchange(v12, v20)
+        v12, v16 = _exchange(v12, v16)
+        v2, v18 = _exchange(v2, v18)
+        v10, v18 = _exchange(v10, v18)
+        v6, v22 = _exchange(v6, v22)
+        v6, v10 = _exchange(v6, v10)
+        v10, v12 = _exchange(v10, v12)
+        v1, v17 = _exchange(v1, v17)
+        v9, v17 = _exchange(v9, v17)
+        v5, v21 = _exchange(v5, v21)
+        v13, v21 = _exchange(v13, v21)
+        v13, v17 = _exchange(v13, v17)
+        v3, v19 = _exchange(v3, v19)
+        v11, v19 = _exchange(v11, v19)
+        v7, v23 = _exchange(v7, v23)
+        v7, v11 = _exchange(v7, v11)
+        v11, v13 = _exchange(v11, v13)
+        v11, v12 = _exchange(v11, v12)
+        row[j] = v12
+
+
+@_jit
+def _change_sweep(
+    before, after, dy, dx, gain, block, low_c, frac_c, low_r, frac_r, diff, step, sample
+):  # pragma: no cover - compiled
+    """The block grids, their upsampling and the map in one sweep of the rows: each aligned
+    row of the after image is made once and kept in a ring until the backgrounds it needs
+    are known (a grid row needs the block rows 2 below it, so an input row waits at most
+    ``4 * block - 1`` rows)."""
     h, w = before.shape
     hb, wb = (h + block - 1) // block, (w + block - 1) // block
     fx, fy, g = np.float32(dx), np.float32(dy), np.float32(gain)
-    zero = np.float32(0.0)
     means_b = np.empty((hb, wb), np.float32)
     means_a = np.empty((hb, wb), np.float32)
-    acc_b = np.empty(w, np.float32)
-    acc_a = np.empty(w, np.float32)
-    row = np.empty(w, np.float32)
-    nxt = np.empty(w, np.float32)
-    sa = np.empty(w, np.float32)
-    _after_row(after, 0, fx, dx != 0, nxt)
-    for i in range(hb):
-        for j in range(block):
-            r = i * block + j
-            if r >= h:  # a partial last block: the missing rows add zeros, as numpy pads
-                for c in range(w):
-                    acc_b[c] += zero
-                    acc_a[c] += zero
-                continue
-            # the after image's row r as shift_and_gain makes it, added to the sums
-            row, nxt = nxt, row
-            _aligned_row(after, r, fx, fy, g, dx != 0, dy != 0, row, nxt, sa)
-            if j == 0:
-                for c in range(w):
-                    acc_a[c] = sa[c]
-                    acc_b[c] = np.float32(before[r, c])
-            else:
-                for c in range(w):
-                    acc_a[c] += sa[c]
-                    acc_b[c] += np.float32(before[r, c])
-        rows_in = min(block, h - i * block)
-        _grid_from_sums(acc_b, w, block, rows_in, means_b, i)
-        _grid_from_sums(acc_a, w, block, rows_in, means_a, i)
+    padded_b = np.empty((hb + 4, wb + 4), np.float32)
+    padded_a = np.empty((hb + 4, wb + 4), np.float32)
     grid_b = np.empty((hb, wb), np.float32)
     grid_a = np.empty((hb, wb), np.float32)
-    _median_5x5(means_b, grid_b)
-    _median_5x5(means_a, grid_a)
+    cols_b = np.empty((hb, w), np.float32)
+    cols_a = np.empty((hb, w), np.float32)
+    cell_step = np.zeros(wb, np.float32)
+    acc_b = np.empty(w, np.float32)
+    acc_a = np.empty(w, np.float32)
+    kept = 4 * block + 1  # aligned rows of the after image waiting for their backgrounds
+    aligned = np.empty((kept, w), np.float32)
+    d = np.empty((_RING, w), np.float32)
+    e = np.empty((_RING, w), np.float32)
+    row = np.empty(w, np.float32)
+    nxt = np.empty(w, np.float32)
+    tmp = np.empty(w, np.float32)
+    last = hb - 1
+    third, fifth = np.float32(1.0 / 9), np.float32(1.0 / 25)
+    means_done = 0  # rows of block means made
+    ready = 0  # rows of the grids medianed and upsampled
+    contrast = 0  # input rows of d and e made
+    made = 0  # rows of the map made
+    taken = 0  # values of the sample gathered
+    _after_row(after, 0, fx, dx != 0, nxt)
+    for r in range(h):
+        row, nxt = nxt, row
+        sa = aligned[r % kept]
+        _aligned_row(after, r, fx, fy, g, dx != 0, dy != 0, row, nxt, sa)
+        _add_rows(acc_b, acc_a, before, r, sa, r % block, block, h)
+        if r % block == block - 1 or r == h - 1:
+            i = r // block
+            _block_means(acc_b, acc_a, w, block, h, i, means_b, means_a)
+            _pad_row(means_b, padded_b, i)
+            _pad_row(means_a, padded_a, i)
+            means_done = i + 1
+            # the grid rows whose 5 x 5 windows are complete
+            while ready < hb and (ready + 2 < means_done or means_done == hb):
+                _median_row(padded_b, grid_b, ready)
+                _median_row(padded_a, grid_a, ready)
+                _upsample_row(grid_b, ready, low_c, frac_c, cell_step, cols_b)
+                _upsample_row(grid_a, ready, low_c, frac_c, cell_step, cols_a)
+                ready += 1
+        # the input rows whose backgrounds are ready, and the map rows they complete
+        while contrast <= r and min(low_r[contrast] + 1, last) < ready:
+            q = contrast
+            lr, fr = low_r[q], frac_r[q]
+            _contrast_row(before, q, aligned[q % kept], cols_b, cols_a, lr, fr, d, e, q % _RING)
+            contrast += 1
+            while made < h and (made + 2 < contrast or contrast == h):
+                # map row o: the 3 x 3 mean of d (column sums, then row sums: numpy's order),
+                # σ's sample from it, then its magnitude with the sign (bit) of the 5 x 5 mean
+                # of e (written here: as a function of its own it ran at half the speed)
+                o = made
+                out = diff[o]
+                d0, d1, d2 = (
+                    d[_mirror(o - 1, h) % _RING],
+                    d[o % _RING],
+                    d[_mirror(o + 1, h) % _RING],
+                )
+                for c in range(w):
+                    tmp[c] = d0[c] + d1[c] + d2[c]
+                for c in range(1, w - 1):
+                    out[c] = (tmp[c - 1] + tmp[c] + tmp[c + 1]) * third
+                for c in (0, w - 1):
+                    s = tmp[_mirror(c - 1, w)]
+                    s += tmp[c]
+                    s += tmp[_mirror(c + 1, w)]
+                    out[c] = s * third
+                taken = _gather(out, o, step, sample, taken)
+                e0, e1, e2 = (
+                    e[_mirror(o - 2, h) % _RING],
+                    e[_mirror(o - 1, h) % _RING],
+                    e[o % _RING],
+                )
+                e3, e4 = e[_mirror(o + 1, h) % _RING], e[_mirror(o + 2, h) % _RING]
+                for c in range(w):
+                    tmp[c] = e0[c] + e1[c] + e2[c] + e3[c] + e4[c]
+                for c in range(2, w - 2):
+                    s = (tmp[c - 2] + tmp[c - 1] + tmp[c] + tmp[c + 1] + tmp[c + 2]) * fifth
+                    out[c] = np.copysign(out[c], s)
+                for edge in range(4):  # the columns within 2 of an edge (each once)
+                    c = edge if edge < 2 else w - 4 + edge
+                    if c >= w or (edge >= 2 and c < 2):
+                        continue
+                    s = tmp[_mirror(c - 2, w)]
+                    for j in range(-1, 3):
+                        s += tmp[_mirror(c + j, w)]
+                    out[c] = np.copysign(out[c], s * fifth)
+                made += 1
     return grid_b, grid_a
 
 
-def block_grids(
-    before: np.ndarray, after: np.ndarray, shift: tuple[float, float], gain: float, block: int = 8
-) -> tuple[np.ndarray, np.ndarray]:
-    """The robust background grids of a tile pair in one sweep: ``grid_median(block_means(
-    before))`` and the same of ``shift_and_gain(after, *shift, gain)``, without the shifted
-    copy (:mod:`~fenceline.imagery.radiometry`; the same float32 operations in the same order).
+def change_sweep(
+    before: np.ndarray,
+    after: np.ndarray,
+    shift: tuple[float, float],
+    gain: float,
+    block: int = 8,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The classical detector's change map before its scale, in one sweep of rows (a few
+    rows of the intermediate images kept, none whole): the robust background grids of both
+    images (``grid_median(block_means(x, block))`` of ``before`` and of
+    :func:`shift_and_gain` of ``after``, the after image shifted on the fly), and from them
+    what ``detect.ClassicalDetector._change_numpy`` computes: the magnitude of the 3 x 3
+    mean of the high-passed difference with the sign of the 5 x 5 mean of the change of
+    contrast (``np.copysign``), and the sample of the first (signed by itself) that
+    :func:`~fenceline.imagery.radiometry.robust_sigma` takes (every ``sigma_step``-th
+    value, row-major), gathered as the rows are made. The same float32 operations in the
+    same order as the numpy steps. Returns both grids, the map and the sample. Images at
+    least 2 px on each side.
 
     >>> import numpy as np
-    >>> flat = np.full((16, 24), 10, np.float32)
-    >>> [g.tolist() for g in block_grids(flat, 2 * flat, (0.0, 0.0), 1.5)]
-    [[[10.0, 10.0, 10.0], [10.0, 10.0, 10.0]], [[30.0, 30.0, 30.0], [30.0, 30.0, 30.0]]]
+    >>> flat = np.full((16, 24), 10, np.uint8)
+    >>> grid_b, grid_a, signed, sample = change_sweep(flat, flat, (0.0, 0.0), 1.0)
+    >>> grid_b.shape, signed.shape, float(np.abs(signed).max())
+    ((2, 3), (16, 24), 0.0)
     """
     dy, dx = shift
     if abs(dy) < 1e-3 and abs(dx) < 1e-3:
@@ -1319,48 +1348,50 @@ def block_grids(
     elif not (0 <= dy < 1 and 0 <= dx < 1):
         raise ValueError("sub-pixel shifts must be in [0, 1)")
     b, a = _pixels(before), _pixels(after)
-    if b.shape != a.shape or min(b.shape) < 1:
-        raise ValueError("block_grids needs two non-empty images of one shape")
-    return _block_grids(b, a, float(dy), float(dx), float(gain), int(block))
+    h, w = b.shape
+    if a.shape != b.shape or min(h, w) < 2:
+        raise ValueError("change_sweep needs two images of one shape, at least 2 x 2 px")
+    diff = np.empty((h, w), np.float32)
+    step = sigma_step(h * w)
+    sample = np.empty((h * w + step - 1) // step, np.float32)
+    grid_b, grid_a = _change_sweep(
+        b,
+        a,
+        float(dy),
+        float(dx),
+        float(gain),
+        int(block),
+        *_resampling(w, block),
+        *_resampling(h, block),
+        diff,
+        step,
+        sample,
+    )
+    return grid_b, grid_a, diff, sample
 
 
 @_jit
-def _upsample_columns(grid, low_c, frac_c):  # pragma: no cover - compiled
-    hb, wb = grid.shape
-    w = low_c.shape[0]
-    out = np.empty((hb, w), np.float32)
-    step = np.zeros(wb, np.float32)  # to the next block (0 after the last, as numpy pads)
-    for i in range(hb):
-        for k in range(wb - 1):
-            step[k] = grid[i, k + 1] - grid[i, k]
-        for c in range(w):
-            k = low_c[c]
-            out[i, c] = grid[i, k] + step[k] * frac_c[c]
-    return out
-
-
-def upsample_columns(grid: np.ndarray, low_c: np.ndarray, frac_c: np.ndarray) -> np.ndarray:
-    """:func:`~fenceline.imagery.radiometry.upsample_columns` with the column weights given
-    (``radiometry._resampling(width, block)``).
-
-    >>> import numpy as np
-    >>> from fenceline.imagery.radiometry import _resampling
-    >>> upsample_columns(np.array([[0, 8]], np.float32), *_resampling(16, 8))[0, [0, 4, 8, 12]]
-    array([0. , 0.5, 4.5, 8. ], dtype=float32)
-    """
-    return _upsample_columns(np.ascontiguousarray(grid, np.float32), low_c, frac_c)
+def _upsample_row(grid, i, low_c, frac_c, step, out):  # pragma: no cover - compiled
+    """Row ``i`` of ``grid`` upsampled along its columns into row ``i`` of ``out``; ``step``
+    (one per cell, the last 0, as numpy pads) is scratch."""
+    wb = grid.shape[1]
+    for k in range(wb - 1):
+        step[k] = grid[i, k + 1] - grid[i, k]
+    for c in range(low_c.shape[0]):
+        k = low_c[c]
+        out[i, c] = grid[i, k] + step[k] * frac_c[c]
 
 
 @_jit
 def _scale_cloud(diff, scale, cloud, block):  # pragma: no cover - compiled
     h, w = diff.shape
-    keep = np.empty(w, np.float32)
+    clear = np.empty(w, np.uint8)
     for r in range(h):
         if r % block == 0:
-            for c in range(w):
-                keep[c] = np.float32(0.0) if cloud[r // block, c // block] else np.float32(1.0)
+            _clear_row(cloud, r // block, block, clear)
         for c in range(w):
-            diff[r, c] = diff[r, c] * scale * keep[c]  # as numpy masks it (-0.0 stays -0.0)
+            # as numpy masks it, times 1 or 0 (-0.0 stays -0.0)
+            diff[r, c] = diff[r, c] * scale * np.float32(clear[c])
 
 
 def scale_cloud(diff: np.ndarray, scale: float, cloud: np.ndarray, block: int = 8) -> np.ndarray:

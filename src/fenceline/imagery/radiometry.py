@@ -146,7 +146,7 @@ def block_means(image: np.ndarray, block: int = 8) -> np.ndarray:
     """Means of ``block`` x ``block`` blocks (a partial last block: the mean of its pixels).
 
     The sums run in a fixed order (the block's rows one after the other, then its columns),
-    the order :func:`fenceline.imagery.kernels.block_grids` sums in, so both give the same
+    the order :func:`fenceline.imagery.kernels.change_sweep` sums in, so both give the same
     float32 means to the bit.
 
     >>> import numpy as np
