@@ -19,6 +19,9 @@ Prints, for the same image pair in the same run:
   process registered, as ``images add`` runs apart from ``detect``), for a scene and ones
   with 4 and 16 times the pixels (target: flat);
 - wall time with a Dask LocalCluster of 2 worker processes against 1;
+- for each two consecutive ``--sizes``, the ratio of what the larger scene adds (its extra
+  reading over its extra detection, in one process): the per-scene plan and set-up cancel
+  out, so this is the ratio scenes approach as they grow;
 - the one-off cost of the numba kernels (compiling them with an empty cache; loading them
   from the cache in each process), excluded from the rates: they are warmed up first;
 - for reference, the rate of reading every block of both files once (no tiles, no overlap),
@@ -42,6 +45,7 @@ up to 4096 px (16 tiles: 4 tiles finish in about the time the scheduler takes to
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -168,8 +172,11 @@ def stages(project: fenceline.Project) -> dict[str, float]:
     return out
 
 
-def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -> None:
-    """Read and detection rates, their ratio, and where one process's time goes."""
+def compare(
+    tmp: Path, pair, label: str, mp: float, repeat: int, workers: int
+) -> tuple[float, float]:
+    """Read and detection rates, their ratio, and where one process's time goes; returns the
+    median seconds of reading and of detection in one process."""
     project = fresh_project(tmp, pair, f"read-{label}")
     read_only(project)  # warm the page cache (and the datasets) for both measurements
     for n in sorted({1, workers}):
@@ -184,6 +191,8 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
                 ahead.append(seconds)
         read_rate = mp / statistics.median(reads)
         detect_rate = mp / statistics.median(detects)
+        if n == 1:
+            one_process = statistics.median(reads), statistics.median(detects)
         ratio = detect_rate / read_rate
         what = "1 process" if n == 1 else f"{n} processes, local pool"
         print(f"  {what}:")
@@ -218,6 +227,23 @@ def compare(tmp: Path, pair, label: str, mp: float, repeat: int, workers: int) -
         )
     print("    (the rest of a run is writing candidates to the project and scheduling)")
     project.close()
+    return one_process
+
+
+def marginal(seconds: dict[int, tuple[float, float]], what: str) -> None:
+    """The ratio of what each larger scene adds: its extra reading over its extra detection
+    (one process), the per-scene plan and set-up cancelled out; the ratio larger scenes
+    approach."""
+    sizes = sorted(seconds)
+    for small, large in itertools.pairwise(sizes):
+        extra_read = seconds[large][0] - seconds[small][0]
+        extra_detect = seconds[large][1] - seconds[small][1]
+        if extra_detect > 0:
+            print(
+                f"  {what}, {small} to {large} px: ratio of the extra "
+                f"{(large**2 - small**2) / 1e6:.0f} MP {extra_read / extra_detect:.2f} "
+                f"({extra_read:.3f} s more reading, {extra_detect:.3f} s more detection)"
+            )
 
 
 def peak_rss_mb() -> float:
@@ -283,6 +309,8 @@ def main() -> None:
                 f"local pool start-up: {time.perf_counter() - start:.2f} s (once per process, "
                 "kernels loaded from the cache included; excluded from the pool figures below)"
             )
+        dense_seconds: dict[int, tuple[float, float]] = {}
+        sparse_seconds: dict[int, tuple[float, float]] = {}
         for size in args.sizes:
             mp = size * size / 1e6
             pair = make_pair(tmp, size=size, seed=11, nuisance="all", name=f"speed{size}")
@@ -290,7 +318,7 @@ def main() -> None:
                 f"\nSYNTHETIC {size}x{size} px ({mp:.1f} MP per date), dense change (about 100 "
                 "new posts per km², a fence and a strip across the scene, every nuisance)"
             )
-            compare(tmp, pair, f"dense{size}", mp, args.repeat, workers)
+            dense_seconds[size] = compare(tmp, pair, f"dense{size}", mp, args.repeat, workers)
             sparse = make_pair(
                 tmp, size=size, seed=11, nuisance="all", name=f"sparse{size}", n_posts=4
             )
@@ -298,7 +326,14 @@ def main() -> None:
                 f"\nSYNTHETIC {size}x{size} px, sparse change (4 new posts, a fence and a strip, "
                 "every nuisance)"
             )
-            compare(tmp, sparse, f"sparse{size}", mp, args.repeat, workers)
+            sparse_seconds[size] = compare(tmp, sparse, f"sparse{size}", mp, args.repeat, workers)
+        if len(args.sizes) > 1:
+            print(
+                "\nwhat a larger scene adds, 1 process (the plan and set-up cancelled out: the "
+                "ratio scenes approach as they grow; the corridor is ~11,000 MP per date)"
+            )
+            marginal(dense_seconds, "dense")
+            marginal(sparse_seconds, "sparse")
         shutdown_pool(wait=True)
         size = args.sizes[0]
 
