@@ -322,7 +322,7 @@ def steady_heap() -> bool:
     By default glibc returns freed memory at the top of the heap to the system, and gives
     blocks above a moving size their own mapping, so a run of tiles, each allocating and
     freeing the same few megabytes between reads, faulted ~10,000 pages back in per 64
-    tiles (about 2 % of detection, benchmarks/detect_speed.py; docs/imagery.md §5). Fixed
+    tiles (about 2 % of detection in interleaved A/B runs; docs/imagery.md §5). Fixed
     thresholds (:data:`HEAP_MMAP_BYTES`, :data:`HEAP_TRIM_BYTES`) let the next tile reuse
     them. The peak is the same: memory is kept, never added. Returns whether it applied
     (False where the C library is not glibc).
