@@ -101,12 +101,11 @@ def phase_correlation(
     """
     if _fft is None:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("scipy", "imagery")
-    fft = _fft
     ref = np.asarray(reference, np.float32)
     mov = np.asarray(moving, np.float32)
     rows, cols = ref.shape
-    product = fft.rfft2(ref, workers=1) * np.conj(fft.rfft2(mov, workers=1))
-    correlation = fft.irfft2(product, s=ref.shape, workers=1)
+    product = _fft.rfft2(ref, workers=1) * np.conj(_fft.rfft2(mov, workers=1))
+    correlation = _fft.irfft2(product, s=ref.shape, workers=1)
     peak = np.unravel_index(int(np.argmax(np.abs(correlation))), ref.shape)
     shift = np.array(peak, float)
     size = np.array(ref.shape)

@@ -126,11 +126,20 @@ def apply_parts(signed: np.ndarray, scale: float, cloud: np.ndarray | None) -> n
     kernels = _kernels()
     if kernels is not None and signed.ndim == 2:
         return kernels.scale_cloud(signed, scale, cloud, _BLOCK)
-    np.multiply(signed, scale, out=signed)
-    h, w = signed.shape
-    full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)[:h, :w]
-    signed *= ~full  # as the blocks are masked: -0.0 stays -0.0
-    return signed
+    return _zero_cells(np.multiply(signed, scale, out=signed), cloud)
+
+
+def _zero_cells(strength: np.ndarray, cloud: np.ndarray) -> np.ndarray:
+    """``strength`` times 0 in the cells (:data:`_BLOCK` px) that ``cloud`` marks, in place
+    (-0.0 stays -0.0, as ``kernels.scale_cloud`` leaves it)."""
+    h, w = strength.shape
+    if h % _BLOCK == 0 and w % _BLOCK == 0:
+        # each block of the map times 0 or 1, through a 4-d view (no full-size mask)
+        blocks = strength.reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK)
+        blocks *= ~cloud[:, None, :, None]
+    else:
+        strength *= ~np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)[:h, :w]
+    return strength
 
 
 class ClassicalDetector(Detector):
@@ -218,18 +227,8 @@ class ClassicalDetector(Detector):
         self, strength: np.ndarray, grid_b: np.ndarray, grid_a: np.ndarray
     ) -> np.ndarray:
         """No change where the after image's background brightened as cloud and haze do."""
-        shape = strength.shape
         cloud = self._cloud(grid_b, grid_a)
-        if cloud is not None:
-            h, w = shape
-            if h % _BLOCK == 0 and w % _BLOCK == 0:
-                # each block of the map times 0 or 1, through a 4-d view (no full-size mask)
-                blocks = strength.reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK)
-                blocks *= ~cloud[:, None, :, None]
-            else:
-                full = np.repeat(np.repeat(cloud, _BLOCK, axis=0), _BLOCK, axis=1)
-                strength[full[:h, :w]] = 0
-        return strength
+        return strength if cloud is None else _zero_cells(strength, cloud)
 
     def _change_numpy(
         self, before: np.ndarray, after: np.ndarray, grid_b: np.ndarray, grid_a: np.ndarray
@@ -498,7 +497,7 @@ def _vectorise_kernels(
 ) -> list[dict[str, Any]]:
     """:func:`vectorise` with compiled kernels and no Python work per component but the
     thinning of linear ones: labelling and statistics in one sweep, every structure's outline
-    points in one more (their hulls in one GEOS call), each linear component's skeleton traced
+    points in one more (their hulls in one compiled call), each linear component's skeleton traced
     and pruned compiled, and all lines of the map normalised and simplified in one call. The
     candidates are those of the numpy path (``_candidate``), in the same order."""
     components = kernels.label_runs(strength, scale=scale, cloud=cloud, block=_BLOCK)
