@@ -709,12 +709,53 @@ def test_the_median_network_is_written_out_in_full() -> None:
 @settings(max_examples=80, deadline=None)
 @given(n=st.integers(1, 300), levels=st.integers(1, 50), seed=st.integers(0, 999))
 def test_median_by_one_partition_is_numpys(n, levels, seed) -> None:
-    """Odd and even counts, many ties: the robust σ's and the cloud test's median."""
-    from fenceline.imagery.radiometry import _median
+    """Odd and even counts, many ties: the robust σ's and the cloud test's median (the
+    compiled one where numba is installed, and the partition that is its reference)."""
+    from fenceline.imagery.radiometry import _median, _median_numpy
 
     values = (np.random.default_rng(seed).integers(0, levels, n) / 7).astype(np.float32)
-    assert _median(values) == np.median(values)
-    assert _median(values).dtype == np.median(values).dtype
+    for median in (_median, _median_numpy):
+        assert median(values) == np.median(values)
+        assert median(values).dtype == np.median(values).dtype
+
+
+def _awkward_floats(n: int, seed: int, kind: int) -> np.ndarray:
+    """float32 values that a selection on their bits could get wrong: both signs, ties,
+    +0.0 beside -0.0, infinities, subnormals, values that share their high bits."""
+    rng = np.random.default_rng(seed)
+    if kind == 0:
+        return rng.normal(0, 3, n).astype(np.float32)
+    if kind == 1:  # ties on both sides of 0, and both zeros
+        values = (rng.integers(-4, 5, n) / 3).astype(np.float32)
+        values[rng.random(n) < 0.3] = -0.0
+        return values
+    if kind == 2:  # infinities and the smallest floats
+        choices = np.array([-np.inf, np.inf, -1e-45, 1e-45, -0.0, 0.0, 1.0, -3e38], np.float32)
+        return rng.choice(choices, n)
+    # many values a few ulps apart: the same top 21 bits, told apart by the last round
+    return (
+        np.float32(1.5) + rng.integers(0, 64, n).astype(np.float32) * np.float32(2**-23)
+    ).astype(np.float32)
+
+
+@settings(max_examples=120, deadline=None)
+@given(n=st.integers(1, 3000), seed=st.integers(0, 999), kind=st.integers(0, 3))
+def test_the_compiled_median_and_mad_are_numpys(n, seed, kind) -> None:
+    """The radix selection gives np.median's value, and robust σ's median absolute deviation
+    is numpy's, for odd and even counts and awkward floats."""
+    from fenceline.imagery.radiometry import robust_sigma
+
+    values = _awkward_floats(n, seed, kind)
+    expected = np.median(values)
+    if np.isfinite(expected):  # (-inf and inf in the middle of an even count: numpy's nan)
+        assert kernels.median(values) == expected
+        assert kernels.median(values[::-1].copy()) == expected  # order does not matter
+        middle, deviation = kernels.median_deviation(values)
+        assert middle == expected
+        assert deviation == np.median(np.abs(values - expected))
+    with numba_paths(False):
+        reference = robust_sigma(values)
+    np.testing.assert_equal(robust_sigma(values), reference)  # nan where numpy's is nan
 
 
 @settings(max_examples=60, deadline=None)

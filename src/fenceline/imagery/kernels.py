@@ -49,6 +49,8 @@ __all__ = [
     "high_pass",
     "label_components",
     "label_runs",
+    "median",
+    "median_deviation",
     "scale_cloud",
     "shift_and_gain",
     "spread",
@@ -93,6 +95,145 @@ def _pixels(image: np.ndarray) -> np.ndarray:
     if image.dtype in _NATIVE:
         return np.ascontiguousarray(image)
     return np.ascontiguousarray(image, np.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# medians (exact, by radix selection)
+
+_SIGN_BIT = np.uint32(0x80000000)
+_LOW_BITS = np.uint32(0x7FFFFFFF)
+_ALL_BITS = np.uint32(0xFFFFFFFF)
+
+# The loops below have no branch that depends on a value: a tile's σ sample is new data each
+# time, and with branches on its signs or on which bin a value falls in (mispredicted about
+# half the time) the same selection took three times as long.
+
+
+@_jit
+def _order_keys(values, keys):  # pragma: no cover - compiled
+    """Each float32 as a uint32 whose order is the floats' order (NaN aside): positive
+    floats with the sign bit set, negative ones with every bit flipped."""
+    bits = values.view(np.uint32)
+    for i in range(values.shape[0]):
+        b = bits[i]
+        keys[i] = b ^ (_SIGN_BIT | ((b >> 31) * _LOW_BITS))
+
+
+@_jit
+def _key_value(key, scratch):  # pragma: no cover - compiled
+    """The float32 of an order key (:func:`_order_keys` undone); ``scratch``: one uint32."""
+    scratch[0] = (key ^ _SIGN_BIT) if key & _SIGN_BIT else (key ^ _ALL_BITS)
+    return scratch.view(np.float32)[0]
+
+
+@_jit
+def _select_key(keys, k, buf, hist):  # pragma: no cover - compiled
+    """The ``k``-th smallest (0-based) of ``keys``, by its bits in three rounds (11, 11 and
+    10 bits, highest first): count the values in each bin of the next bits among those that
+    share the bits found so far, and keep the bin that holds the ``k``-th. ``buf``: scratch
+    as long as ``keys``; ``hist``: 2048 counts."""
+    n = keys.shape[0]
+    hist[:] = 0
+    for i in range(n):
+        hist[keys[i] >> 21] += 1
+    top = 0
+    while k >= hist[top]:
+        k -= hist[top]
+        top += 1
+    m = 0
+    for i in range(n):  # those in the bin, kept (every value written, the count moved or not)
+        v = keys[i]
+        buf[m] = v
+        m += (v >> 21) == top
+    hist[:] = 0
+    for i in range(m):
+        hist[(buf[i] >> 10) & 2047] += 1
+    mid = 0
+    while k >= hist[mid]:
+        k -= hist[mid]
+        mid += 1
+    kept = 0
+    for i in range(m):
+        v = buf[i]
+        buf[kept] = v
+        kept += ((v >> 10) & 2047) == mid
+    hist[:1024] = 0
+    for i in range(kept):
+        hist[buf[i] & 1023] += 1
+    low = 0
+    while k >= hist[low]:
+        k -= hist[low]
+        low += 1
+    return np.uint32((top << 21) | (mid << 10) | low)
+
+
+@_jit
+def _median_of(values, keys, buf, hist, scratch):  # pragma: no cover - compiled
+    """``np.median`` of a float32 array without NaNs: its middle value, or the float32 mean
+    of the two middle ones (the lower one is the largest value below the upper one, or the
+    upper one itself where fewer than half the values lie below it)."""
+    n = values.shape[0]
+    _order_keys(values, keys)
+    half = n // 2
+    upper = _select_key(keys, half, buf, hist)
+    if n % 2:
+        return _key_value(upper, scratch)
+    below = 0
+    lower = np.uint32(0)
+    for i in range(n):
+        v = keys[i]
+        under = v < upper
+        below += under
+        lower = max(lower, np.uint32(v * under))
+    if below < half:
+        lower = upper
+    return (_key_value(lower, scratch) + _key_value(upper, scratch)) / np.float32(2.0)
+
+
+@_jit
+def _median_f32(values):  # pragma: no cover - compiled
+    n = values.shape[0]
+    keys, buf = np.empty(n, np.uint32), np.empty(n, np.uint32)
+    return _median_of(values, keys, buf, np.empty(2048, np.int64), np.empty(1, np.uint32))
+
+
+@_jit
+def _mad_f32(values):  # pragma: no cover - compiled
+    """The median of the values and the median of their absolute deviations from it."""
+    n = values.shape[0]
+    keys, buf = np.empty(n, np.uint32), np.empty(n, np.uint32)
+    hist, scratch = np.empty(2048, np.int64), np.empty(1, np.uint32)
+    middle = _median_of(values, keys, buf, hist, scratch)
+    deviations = np.empty(n, np.float32)
+    for i in range(n):
+        deviations[i] = abs(values[i] - middle)
+    return middle, _median_of(deviations, keys, buf, hist, scratch)
+
+
+def median(values: np.ndarray) -> np.float32:
+    """``np.median`` of a 1-D float32 array without NaNs (not empty): the same value, by
+    radix selection on the floats' bits (a few passes over the values, where numpy's
+    partition costs ~4 times as much on a tile's 49,000 sampled values; docs/imagery.md §5).
+
+    >>> import numpy as np
+    >>> float(median(np.array([3, -1, 2, 8], np.float32))), float(median(np.ones(3, np.float32)))
+    (2.5, 1.0)
+    """
+    values = np.ascontiguousarray(values, np.float32)
+    return np.float32(_median_f32(values))
+
+
+def median_deviation(values: np.ndarray) -> tuple[np.float32, np.float32]:
+    """:func:`median` of a 1-D float32 array without NaNs, and the median of the float32
+    absolute deviations from it (``np.abs(values - median)``), in one compiled call.
+
+    >>> import numpy as np
+    >>> [float(v) for v in median_deviation(np.array([1, 2, 4, 10, 3], np.float32))]
+    [3.0, 1.0]
+    """
+    values = np.ascontiguousarray(values, np.float32)
+    middle, deviation = _mad_f32(values)
+    return np.float32(middle), np.float32(deviation)
 
 
 # ---------------------------------------------------------------------------------------
@@ -489,6 +630,8 @@ def warm_up() -> float:
     pixels = (image * 10 + 100).astype(np.uint8)  # 8-bit tiles, as most imagery is read
     change_sweep(pixels, pixels, (0.5, 0.5), 1.0)
     scale_cloud(diff, 1.0, np.zeros((3, 3), bool))
+    median(diff.ravel())
+    median_deviation(diff.ravel()[:-1])
     return time.perf_counter() - start
 
 

@@ -61,17 +61,36 @@ def _high_pass_scipy(image: np.ndarray, size: int = BACKGROUND_PX) -> np.ndarray
     return data - background
 
 
+def _kernels():
+    """The compiled kernels module, or None (numba not installed, or ``FENCELINE_NUMBA=0``)."""
+    try:
+        from fenceline.imagery import kernels
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return kernels if kernels.enabled() else None
+
+
 def _median(values: np.ndarray) -> np.floating:
-    """``np.median`` of a 1-D array without NaNs, by one partition: the same value (the middle
-    element, or the float mean of the two middle ones), at a third of the cost. The lower
-    middle one of an even count is the largest below the partition's middle: a partition at
-    two places costs as much as the median (0.50 against 0.09 ms on 49,000 values).
+    """``np.median`` of a 1-D array without NaNs: the same value. A float32 array goes to the
+    compiled radix selection (:func:`fenceline.imagery.kernels.median`) where numba is
+    installed; otherwise :func:`_median_numpy`.
 
     >>> import numpy as np
     >>> values = np.random.default_rng(0).normal(0, 1, 1000).astype(np.float32)
     >>> bool(_median(values) == np.median(values)), bool(_median(values[:-1]) == np.median(values[:-1]))
     (True, True)
     """
+    kernels = _kernels()
+    if kernels is not None and values.dtype == np.float32 and values.ndim == 1 and values.size:
+        return kernels.median(values)
+    return _median_numpy(values)
+
+
+def _median_numpy(values: np.ndarray) -> np.floating:
+    """``np.median`` of a 1-D array without NaNs, by one partition: the same value (the middle
+    element, or the float mean of the two middle ones), at a third of the cost. The lower
+    middle one of an even count is the largest below the partition's middle: a partition at
+    two places costs as much as the median (0.50 against 0.09 ms on 49,000 values)."""
     n = values.size
     half = n // 2
     part = np.partition(values, half)
@@ -109,8 +128,13 @@ def robust_sigma(values: np.ndarray) -> float:
     values = values[:: sigma_step(values.size)]
     if np.isnan(values).any():
         return float("nan")
-    median = _median(values)
-    return float(1.4826 * _median(np.abs(values - median)))
+    kernels = _kernels()
+    if kernels is not None:
+        middle, deviation = kernels.median_deviation(values)  # the same medians, compiled
+        if np.isfinite(middle):  # (an infinite median: numpy's inf - inf is nan)
+            return float(1.4826 * deviation)
+    median = _median_numpy(values)
+    return float(1.4826 * _median_numpy(np.abs(values - median)))
 
 
 def estimate_gain(
