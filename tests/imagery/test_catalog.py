@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import rasterio
@@ -24,6 +25,7 @@ from fenceline.imagery.catalog import (
 )
 from fenceline.imagery.cog import is_cog
 from fenceline.imagery.synthetic import SYNTHETIC_TAG, make_pair, write_geotiff
+from fenceline.store import Store
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -56,6 +58,13 @@ def test_register_records_evidence(project: fenceline.Project, pair) -> None:
     assert footprint_utm.symmetric_difference(scene).area < 0.01 * scene.area
     border = project.border.geometry.iloc[0]
     assert shapely.distance(border, before.geometry) < 0.1  # degrees: within ~10 km
+    # the records without footprints (what detection's plan reads) are the same rows
+    records = project.store.read_image_records()
+    assert "geometry" not in records and "geom" not in records
+    expected = pd.DataFrame(project.images.drop(columns="geometry")).reset_index(drop=True)
+    pd.testing.assert_frame_equal(records, expected)
+    # the base class's version (for other stores) gives the same
+    pd.testing.assert_frame_equal(Store.read_image_records(project.store), expected)
 
 
 def test_original_unchanged_and_cog_copy_made(tmp_path: Path) -> None:

@@ -11,7 +11,13 @@ import shapely
 
 import fenceline
 from fenceline.errors import ParameterError
-from fenceline.imagery.detect import Detector, OnnxDetector, detector_from_spec, vectorise
+from fenceline.imagery.detect import (
+    Candidates,
+    Detector,
+    OnnxDetector,
+    detector_from_spec,
+    vectorise,
+)
 from fenceline.imagery.pipeline import detect_changes, plan
 from fenceline.imagery.tiles import tile_grid
 from fenceline.store import AuditEntry
@@ -367,3 +373,25 @@ def test_window_validity_is_a_box_and_the_nodata_it_holds(tmp_path: Path) -> Non
     outside = pipeline._outside((16, 16), (2, 14, 4, 10))
     assert outside.sum() == 16 * 16 - 12 * 6 and not outside[2:14, 4:10].any()
     pipeline.release_datasets()
+
+
+def test_candidates_as_columns_are_the_dicts_in_order(pair) -> None:
+    """vectorise_columns gives vectorise's candidates, field for field and in order; a tile's
+    columns select, join and come back as dicts unchanged."""
+    import rasterio
+
+    from fenceline.imagery.detect import ClassicalDetector, vectorise_columns
+
+    with rasterio.open(pair.before) as b, rasterio.open(pair.after) as a:
+        strength = ClassicalDetector().change(b.read(1)[:512, :512], a.read(1)[:512, :512])
+    found = vectorise_columns(strength, gsd_m=0.5)
+    dicts = vectorise(strength, gsd_m=0.5)
+    assert len(found) == len(dicts) > 3
+    assert found.records() == dicts
+    assert all(type(d["score"]) is float and type(d["kind"]) is str for d in dicts)
+    assert Candidates.from_records(dicts).records() == dicts
+    order = np.arange(len(found))[::-1]
+    assert found.take(order).records() == dicts[::-1]
+    halves = [found.take(np.arange(2)), Candidates.empty(), found.take(np.arange(2, len(found)))]
+    assert Candidates.concat(halves).records() == dicts
+    assert len(Candidates.concat([])) == 0 and Candidates.from_records([]).records() == []

@@ -26,6 +26,7 @@ import abc
 import functools
 import math
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,14 @@ from fenceline.imagery.radiometry import (
 )
 
 __all__ = [
+    "CANDIDATE_FIELDS",
+    "Candidates",
     "ClassicalDetector",
     "Detector",
     "OnnxDetector",
     "detector_from_spec",
     "vectorise",
+    "vectorise_columns",
 ]
 
 
@@ -409,6 +413,67 @@ def _spread(rows: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
     return math.sqrt(max(mid + radius, 1e-6)), math.sqrt(max(mid - radius, 1e-6))
 
 
+#: the fields of a candidate, as :func:`vectorise` gives each one and :class:`Candidates` holds
+CANDIDATE_FIELDS = ("kind", "geometry", "score", "area_m2", "length_m")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidates as columns, one entry per candidate in each (what :func:`vectorise_columns`
+    gives and a tile's result carries): ``kind`` (str), ``geometry`` (shapely geometries, or
+    their WKB), ``score``, ``area_m2`` and ``length_m`` (float64). Columns spare a dict per
+    candidate at each step from the map to the queue."""
+
+    kind: np.ndarray
+    geometry: np.ndarray
+    score: np.ndarray
+    area_m2: np.ndarray
+    length_m: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        return cls(*(np.empty(0, object) for _ in range(2)), *(np.empty(0) for _ in range(3)))
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> Candidates:
+        """Columns of candidates given as dicts (the fields of :data:`CANDIDATE_FIELDS`)."""
+        if not records:
+            return cls.empty()
+        kind = np.array([r["kind"] for r in records], object)
+        geometry = np.empty(len(records), object)
+        geometry[:] = [r["geometry"] for r in records]
+        numbers = (np.array([r[f] for r in records], np.float64) for f in CANDIDATE_FIELDS[2:])
+        return cls(kind, geometry, *numbers)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per candidate (floats as Python floats), in order."""
+        return [
+            {"kind": k, "geometry": g, "score": s, "area_m2": a, "length_m": m}
+            for k, g, s, a, m in zip(
+                self.kind.tolist(),
+                self.geometry.tolist(),
+                self.score.tolist(),
+                self.area_m2.tolist(),
+                self.length_m.tolist(),
+                strict=True,
+            )
+        ]
+
+    def take(self, index: np.ndarray) -> Candidates:
+        """The candidates at ``index`` (an integer array), in its order."""
+        return Candidates(*(getattr(self, f)[index] for f in CANDIDATE_FIELDS))
+
+    @classmethod
+    def concat(cls, parts: list[Candidates]) -> Candidates:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in CANDIDATE_FIELDS))
+
+
 def vectorise(
     strength: np.ndarray,
     *,
@@ -420,7 +485,33 @@ def vectorise(
     scale: float = 1.0,
     cloud: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row).
+    """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row):
+    :func:`vectorise_columns`' candidates as one dict each (:data:`CANDIDATE_FIELDS`)."""
+    return vectorise_columns(
+        strength,
+        gsd_m=gsd_m,
+        min_area_m2=min_area_m2,
+        max_structure_m=max_structure_m,
+        min_line_m=min_line_m,
+        elongation=elongation,
+        scale=scale,
+        cloud=cloud,
+    ).records()
+
+
+def vectorise_columns(
+    strength: np.ndarray,
+    *,
+    gsd_m: float,
+    min_area_m2: float = 5.0,
+    max_structure_m: float = 40.0,
+    min_line_m: float = 15.0,
+    elongation: float = 4.0,
+    scale: float = 1.0,
+    cloud: np.ndarray | None = None,
+) -> Candidates:
+    """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row),
+    as columns (:class:`Candidates`).
 
     The map is ``strength``, or with ``scale`` and ``cloud`` the map that
     :meth:`Detector.change_parts` describes (:func:`apply_parts`): the compiled path
@@ -449,6 +540,33 @@ def vectorise(
             min_line_m=min_line_m,
             elongation=elongation,
         )
+    return Candidates.from_records(
+        _vectorise_numpy(
+            strength,
+            gsd_m=gsd_m,
+            min_area_m2=min_area_m2,
+            max_structure_m=max_structure_m,
+            min_line_m=min_line_m,
+            elongation=elongation,
+            scale=scale,
+            cloud=cloud,
+        )
+    )
+
+
+def _vectorise_numpy(
+    strength: np.ndarray,
+    *,
+    gsd_m: float,
+    min_area_m2: float,
+    max_structure_m: float,
+    min_line_m: float,
+    elongation: float,
+    scale: float,
+    cloud: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    """:func:`vectorise` in numpy and SciPy, one component after another (the kernels'
+    reference)."""
     if scale != 1 or cloud is not None:
         strength = apply_parts(np.array(strength, np.float32), scale, cloud)
     ndimage = _ndimage()
@@ -494,22 +612,23 @@ def vectorise(
 
 def _vectorise_kernels(
     kernels: Any, strength: np.ndarray, scale: np.float32, cloud: np.ndarray | None, **params: float
-) -> list[dict[str, Any]]:
-    """:func:`vectorise` with compiled kernels and no Python work per component but the
-    thinning of linear ones: labelling and statistics in one sweep, every structure's outline
-    points in one more (their hulls in one compiled call), each linear component's skeleton traced
-    and pruned compiled, and all lines of the map normalised and simplified in one call. The
-    candidates are those of the numpy path (``_candidate``), in the same order."""
+) -> Candidates:
+    """:func:`vectorise_columns` with compiled kernels and no Python work per component but
+    the thinning of linear ones: labelling and statistics in one sweep, every structure's
+    outline points in one more (their hulls in one compiled call), each linear component's
+    skeleton traced and pruned compiled, and all lines of the map normalised and simplified in
+    one call. The candidates are those of the numpy path (``_candidate``), in the same order:
+    by component, a component's lines in the order of their vertices."""
     components = kernels.label_runs(strength, scale=scale, cloud=cloud, block=_BLOCK)
     stats = components.stats
     if len(stats) == 0:
-        return []
+        return Candidates.empty()
     gsd_m = params["gsd_m"]
     px_area = gsd_m**2
     min_px = max(1, int(params["min_area_m2"] / px_area))
     kept = np.flatnonzero((stats[:, kernels.STRONG] > 0) & (stats[:, kernels.AREA] >= min_px))
     if len(kept) == 0:
-        return []
+        return Candidates.empty()
     rows = stats[kept]
     major, minor = kernels.spread(rows)
     length_px, width_px = 4 * major, 4 * minor
@@ -520,7 +639,7 @@ def _vectorise_kernels(
     positive = rows[:, kernels.SUM] >= 0
     peaks = rows[:, kernels.PEAK].astype(np.float32).astype(np.float64)
     scores = 1 - np.exp(-peaks / 3)
-    found: list[list[dict[str, Any]]] = [[] for _ in kept]
+    parts: list[tuple[np.ndarray, Candidates]] = []  # (each candidate's component, candidates)
 
     # structures: the strong part's outline points, one convex hull each
     where = np.flatnonzero(~linear)
@@ -533,16 +652,16 @@ def _vectorise_kernels(
             hulls = kernels.convex_rings(
                 points[chosen], renumber[owner[chosen]], int(renumber[-1]) + 1
             )
-            for hull, i, core_px in zip(hulls, where[ok], core[ok], strict=True):
-                found[i].append(
-                    {
-                        "kind": "new_structure" if positive[i] else "removed_structure",
-                        "geometry": hull,
-                        "score": float(scores[i]),
-                        "area_m2": float(core_px * px_area),
-                        "length_m": float(length_px[i] * gsd_m),
-                    }
+            which = where[ok]
+            kinds = np.where(positive[which], "new_structure", "removed_structure").astype(object)
+            parts.append(
+                (
+                    which,
+                    Candidates(
+                        kinds, hulls, scores[which], core[ok] * px_area, length_px[which] * gsd_m
+                    ),
                 )
+            )
 
     # linear components: each thinned, traced and pruned (one compiled call for them all),
     # then all lines normalised and simplified at once, in each component's own window as
@@ -564,18 +683,24 @@ def _vectorise_kernels(
         moved = shapely.set_coordinates(
             lines.copy(), shapely.get_coordinates(lines) + np.repeat(origin, counts, axis=0)
         )
-        lengths = shapely.length(moved) * gsd_m
-        for line, i, length in zip(moved, which_line, lengths, strict=True):
-            found[i].append(
-                {
-                    "kind": "new_linear" if positive[i] else "removed_linear",
-                    "geometry": line,
-                    "score": float(scores[i]),
-                    "area_m2": float(rows[i, kernels.AREA] * px_area),
-                    "length_m": float(length),
-                }
+        kinds = np.where(positive[which_line], "new_linear", "removed_linear").astype(object)
+        parts.append(
+            (
+                which_line,
+                Candidates(
+                    kinds,
+                    moved,
+                    scores[which_line],
+                    rows[which_line, kernels.AREA] * px_area,
+                    shapely.length(moved) * gsd_m,
+                ),
             )
-    return [candidate for per_component in found for candidate in per_component]
+        )
+    if not parts:
+        return Candidates.empty()
+    found = Candidates.concat([c for _, c in parts])
+    # by component (a component is a structure or lines, never both; its lines stay in order)
+    return found.take(np.argsort(np.concatenate([w for w, _ in parts]), kind="stable"))
 
 
 def _candidate(

@@ -46,10 +46,11 @@ from fenceline.imagery.catalog import get_image
 from fenceline.imagery.cog import CACHE_BYTES, rasterio_env
 from fenceline.imagery.coregister import CHIP_HIGH_PASS_PX, median_shift
 from fenceline.imagery.detect import (
+    Candidates,
     ClassicalDetector,
     Detector,
     detector_from_spec,
-    vectorise,
+    vectorise_columns,
 )
 from fenceline.imagery.radiometry import estimate_gain, high_pass
 from fenceline.imagery.scheduler import map_runs
@@ -88,12 +89,18 @@ class TileJob:
 
 @dataclass
 class TileResult:
-    """Candidates of one tile, geometries as WKB in the before image's CRS."""
+    """Candidates of one tile as columns (:class:`~fenceline.imagery.detect.Candidates`),
+    geometries as WKB in the before image's CRS."""
 
     row: int
     col: int
     window: str
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+    found: Candidates = field(default_factory=Candidates.empty)
+
+    @property
+    def candidates(self) -> list[dict[str, Any]]:
+        """The candidates as one dict each (kind, geometry as WKB, score, area_m2, length_m)."""
+        return self.found.records()
 
 
 def _rasterio():
@@ -421,7 +428,7 @@ def run_tile(
         (r0, r1, c0, c1), nodata = valid
         if r1 == r0 or c1 == c0 or (nodata is not None and nodata[r0:r1, c0:c1].all()):
             lap("change map")
-            return TileResult(job.tile.row, job.tile.col, job.tile.window_text, [])
+            return TileResult(job.tile.row, job.tile.col, job.tile.window_text)
         if nodata is not None:
             # a neutral fill, so nodata neither drags the background nor looks like change
             before, after = before.astype(np.float32), after.astype(np.float32)
@@ -442,21 +449,22 @@ def run_tile(
 
             strength[ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)] = 0
     lap("change map")
-    candidates = _to_image(vectorise(strength, gsd_m=job.gsd_m, scale=scale, cloud=cloud), job)
+    found = vectorise_columns(strength, gsd_m=job.gsd_m, scale=scale, cloud=cloud)
+    candidates = _to_image(found, job)
     lap("vectorisation")
     return TileResult(job.tile.row, job.tile.col, job.tile.window_text, candidates)
 
 
-def _to_image(found: list[dict[str, Any]], job: TileJob) -> list[dict[str, Any]]:
+def _to_image(found: Candidates, job: TileJob) -> Candidates:
     """Keep what belongs to the tile's core (a polygon by its centroid, a line clipped to
     it) and map pixel coordinates of the read window to the image CRS, as WKB; all geometry
     operations run once over the tile's candidates, not per candidate."""
-    if not found:
-        return []
+    if not len(found):
+        return Candidates.empty()
     col, row = job.tile.read[:2]
     c_col, c_row, c_w, c_h = job.tile.core
     core = shapely.box(c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h)
-    geoms = np.array([item["geometry"] for item in found], dtype=object)
+    geoms = found.geometry
     polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
     inside = np.zeros(len(geoms), bool)
     inside[polygon] = shapely.contains(core, shapely.centroid(geoms[polygon]))
@@ -473,7 +481,7 @@ def _to_image(found: list[dict[str, Any]], job: TileJob) -> list[dict[str, Any]]
     keep = np.where(line_part, shapely.length(parts) > 0, inside[owner])
     parts, owner, line_part = parts[keep], owner[keep], line_part[keep]
     if len(parts) == 0:
-        return []
+        return Candidates.empty()
     a, b, c, d, e, f = job.transform
     mapped = shapely.transform(
         parts,
@@ -484,16 +492,10 @@ def _to_image(found: list[dict[str, Any]], job: TileJob) -> list[dict[str, Any]]
             ]
         ),
     )
-    wkb = shapely.to_wkb(mapped)
-    lengths = shapely.length(parts) * job.gsd_m
-    candidates = []
-    for k, index in enumerate(owner):
-        record = dict(found[index])
-        record["geometry"] = wkb[k]
-        if line_part[k]:
-            record["length_m"] = float(lengths[k])
-        candidates.append(record)
-    return candidates
+    # each part has its candidate's fields; a line's length is its clipped part's
+    out = found.take(owner)
+    length_m = np.where(line_part, shapely.length(parts) * job.gsd_m, out.length_m)
+    return Candidates(out.kind, shapely.to_wkb(mapped), out.score, out.area_m2, length_m)
 
 
 @dataclass
@@ -565,7 +567,7 @@ def plan(
     from rasterio.windows import from_bounds
 
     detector = detector or ClassicalDetector()
-    images = store.read_images()
+    images = store.read_image_records()  # the records only: no footprint is needed here
     before = get_image(store, before_id, "--before", images)
     after = get_image(store, after_id, "--after", images)
     _check_pair(before, after)
@@ -796,43 +798,48 @@ def detect_changes(
         nonlocal added, pending, last_flush
         if not pending:
             return
+        counts = [len(r.found) for r in pending]
         tiles = pd.DataFrame(
             {
                 "tile_row": [r.row for r in pending],
                 "tile_col": [r.col for r in pending],
-                "candidates": [len(r.candidates) for r in pending],
+                "candidates": counts,
             }
         )
         # the queue's rows, column by column (one geometry conversion for the batch)
-        found = [c for r in pending for c in r.candidates]
-        geoms = shapely.from_wkb(np.array([c["geometry"] for c in found], dtype=object))
+        found = Candidates.concat([r.found for r in pending])
+        geoms = shapely.from_wkb(found.geometry)
         keep = np.flatnonzero(
             shapely.intersects(geoms, p.area)
-            if p.area is not None and found
+            if p.area is not None and len(found)
             else np.ones(len(found), bool)
         )
         if len(keep):
             # each kept candidate's tile (an index into pending)
-            tile = np.repeat(np.arange(len(pending)), [len(r.candidates) for r in pending])[keep]
-            ids = [
-                f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}"
-                for r in pending
-                for k in range(len(r.candidates))
-            ]
-            kept = [found[i] for i in keep]
+            tile = np.repeat(np.arange(len(pending)), counts)[keep]
+            ids = np.array(
+                [
+                    f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}"
+                    for r, n in zip(pending, counts, strict=True)
+                    for k in range(n)
+                ],
+                object,
+            )
+            kept = found.take(keep)
             frame = gpd.GeoDataFrame(
                 {
-                    "id": [ids[i] for i in keep],
+                    "id": ids[keep],
                     "run_id": p.run_id,
-                    "kind": [c["kind"] for c in kept],
-                    "score": [round(c["score"], 4) for c in kept],
-                    "area_m2": [round(c["area_m2"], 2) for c in kept],
-                    "length_m": [round(c["length_m"], 2) for c in kept],
+                    "kind": kept.kind,
+                    # Python's round (decimal, exact), not numpy's (scaled, then rounded)
+                    "score": [round(v, 4) for v in kept.score.tolist()],
+                    "area_m2": [round(v, 2) for v in kept.area_m2.tolist()],
+                    "length_m": [round(v, 2) for v in kept.length_m.tolist()],
                     "before_image": str(p.before["id"]),
                     "after_image": str(p.after["id"]),
                     "tile_row": np.array([r.row for r in pending], np.int64)[tile],
                     "tile_col": np.array([r.col for r in pending], np.int64)[tile],
-                    "window": np.array([r.window for r in pending], object)[tile].astype(str),
+                    "window": np.array([r.window for r in pending], object)[tile],
                     "detector": detector_name,
                     "status": "pending",
                 },

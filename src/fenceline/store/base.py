@@ -126,6 +126,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def read_images(self) -> gpd.GeoDataFrame: ...
 
+    def read_image_records(self) -> pd.DataFrame:
+        """The images layer without its footprints (for what needs only the records: a
+        store may read it without decoding a geometry)."""
+        return pd.DataFrame(self.read_images().drop(columns="geometry"))
+
     @abc.abstractmethod
     def read_audit(self) -> pd.DataFrame: ...
 

@@ -73,6 +73,7 @@ def _sql_value(value: Any) -> Any:
 
 
 _NATIVE = (type(None), str, int, float, bytes)
+_TEXT = {str}
 
 
 def _sql_column(series: pd.Series) -> list[Any]:
@@ -86,6 +87,8 @@ def _sql_column(series: pd.Series) -> list[Any]:
         values = series.tolist()
         return [None if v != v else v for v in values]  # NaN is missing
     values = series.tolist()
+    if series.dtype == object and set(map(type, values)) <= _TEXT:
+        return values  # all text (the common case): nothing missing, nothing to convert
     for i in np.flatnonzero(series.isna().to_numpy()):
         values[i] = None  # None, NaN, NaT or pd.NA
     if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
@@ -242,6 +245,13 @@ class GeoPackageStore(Store):
 
     def read_images(self) -> gpd.GeoDataFrame:
         return self._read_layer("images")
+
+    def read_image_records(self) -> pd.DataFrame:
+        columns = [c for c in self._columns("images") if c != "geom"]
+        rows = self._db.execute(
+            f"SELECT {', '.join(map(_q, columns))} FROM images ORDER BY fid"
+        ).fetchall()
+        return pd.DataFrame.from_records(rows, columns=columns)
 
     def read_audit(self) -> pd.DataFrame:
         return self._read("audit")
