@@ -417,12 +417,13 @@ def _spread(rows: np.ndarray, cols: np.ndarray) -> tuple[float, float]:
 CANDIDATE_FIELDS = ("kind", "geometry", "score", "area_m2", "length_m")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Candidates:
     """Candidates as columns, one entry per candidate in each (what :func:`vectorise_columns`
     gives and a tile's result carries): ``kind`` (str), ``geometry`` (shapely geometries, or
     their WKB), ``score``, ``area_m2`` and ``length_m`` (float64). Columns spare a dict per
-    candidate at each step from the map to the queue."""
+    candidate at each step from the map to the queue. Compare :meth:`records` to compare
+    candidates (columns of arrays have no single truth value)."""
 
     kind: np.ndarray
     geometry: np.ndarray
@@ -649,7 +650,7 @@ def _vectorise_kernels(
         if ok.any():
             renumber = np.cumsum(ok) - 1
             chosen = ok[owner]
-            hulls = kernels.convex_rings(
+            hulls = kernels.corner_hulls(  # the corners' own order: no sort
                 points[chosen], renumber[owner[chosen]], int(renumber[-1]) + 1
             )
             which = where[ok]

@@ -44,6 +44,7 @@ __all__ = [
     "Components",
     "change_sweep",
     "component_lines",
+    "corner_hulls",
     "enabled",
     "fill_holes",
     "high_pass",
@@ -1849,6 +1850,91 @@ def convex_rings(points: np.ndarray, owner: np.ndarray, count: int) -> np.ndarra
     import shapely
 
     ring, ring_owner = _convex_rings(
+        np.ascontiguousarray(points, np.float64), np.ascontiguousarray(owner, np.int64), count
+    )
+    return shapely.polygons(shapely.linearrings(ring, indices=ring_owner))
+
+
+@_jit
+def _corner_hulls(points, owner, count):  # pragma: no cover - compiled
+    """:func:`_convex_rings` of outline corners as :func:`structure_corners` lists them,
+    with no sort: per row of a structure its first pixel's corners, then its last pixel's,
+    rows in order, so the leftmost and rightmost corner on each horizontal line (the only
+    ones that can be hull vertices) come in order of y, then x, and the monotone chain runs
+    along y. The ring is then turned to start, clockwise, at the vertex of least x (of least
+    y among those): the same ring."""
+    n = points.shape[0]
+    start = np.zeros(count + 1, np.int64)
+    for i in range(n):
+        start[owner[i] + 1] += 1
+    for k in range(count):
+        start[k + 1] += start[k]
+    ring = np.empty((n + count, 2), np.float64)
+    ring_owner = np.empty(n + count, np.int64)
+    pts = np.empty((n, 2), np.float64)
+    hull = np.empty((2 * n + 1, 2), np.float64)
+    m = 0
+    for k in range(count):
+        a, b = start[k], start[k + 1]
+        rows = (b - a) // 4
+        if rows == 0:
+            continue
+        last = a + 2 * rows  # the rows' last-pixel corners (x = last column + 1)
+        p = 0
+        for j in range(rows):
+            y = points[a + j, 1]
+            left, right = points[a + j, 0], points[last + j, 0]
+            if j > 0 and points[a + j - 1, 1] + 1 == y:  # the row above ends on this line
+                left = min(left, points[a + j - 1, 0])
+                right = max(right, points[last + j - 1, 0])
+            pts[p, 0], pts[p, 1] = left, y
+            pts[p + 1, 0], pts[p + 1, 1] = right, y
+            p += 2
+            if j == rows - 1 or points[a + j + 1, 1] != y + 1:  # no row below on this line
+                pts[p, 0], pts[p, 1] = points[a + j, 0], y + 1
+                pts[p + 1, 0], pts[p + 1, 1] = points[last + j, 0], y + 1
+                p += 2
+        h = 0
+        for i in range(p):  # one side, going down the rows
+            while h >= 2 and _turn(hull, h, pts, i) <= 0:
+                h -= 1
+            hull[h] = pts[i]
+            h += 1
+        lower = h + 1
+        for i in range(p - 2, -1, -1):  # the other side, coming back up
+            while h >= lower and _turn(hull, h, pts, i) <= 0:
+                h -= 1
+            hull[h] = pts[i]
+            h += 1
+        # counter-clockwise and closed (hull[h - 1] is hull[0]); clockwise from least x, y
+        size = h - 1
+        s = 0
+        for i in range(1, size):
+            if hull[i, 0] < hull[s, 0] or (hull[i, 0] == hull[s, 0] and hull[i, 1] < hull[s, 1]):
+                s = i
+        for t in range(size + 1):
+            ring[m] = hull[(s - t) % size]
+            ring_owner[m] = k
+            m += 1
+    return ring[:m], ring_owner[:m]
+
+
+def corner_hulls(points: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+    """:func:`convex_rings` of structures' outline corners exactly as
+    :func:`structure_corners` lists them (each group's rows' first-pixel corners, then their
+    last-pixel corners; whole groups kept or dropped), without sorting the points: the same
+    polygons (GEOS's normal form). Other points need :func:`convex_rings`.
+
+    >>> import numpy as np
+    >>> s = np.zeros((5, 6), np.float32)
+    >>> s[1, 2:4] = s[2, 1:5] = s[3, 2:3] = 2
+    >>> points, owner, _ = structure_corners(s, label_runs(s), np.array([0]))
+    >>> corner_hulls(points, owner, 1)[0].wkt
+    'POLYGON ((1 2, 1 3, 2 4, 3 4, 5 3, 5 2, 4 1, 2 1, 1 2))'
+    """
+    import shapely
+
+    ring, ring_owner = _corner_hulls(
         np.ascontiguousarray(points, np.float64), np.ascontiguousarray(owner, np.int64), count
     )
     return shapely.polygons(shapely.linearrings(ring, indices=ring_owner))
