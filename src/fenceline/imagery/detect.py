@@ -36,6 +36,7 @@ from fenceline.errors import InputError, MissingDependencyError, ParameterError
 from fenceline.imagery.coregister import apply_subpixel_shift
 from fenceline.imagery.linear import finish_lines, line_key, line_keys, skeleton_lines
 from fenceline.imagery.radiometry import (
+    _kernels,
     _median,
     block_means,
     box_mean,
@@ -62,15 +63,6 @@ def _ndimage():
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("scipy", "imagery") from None
     return ndimage
-
-
-def _kernels() -> Any:
-    """The compiled kernels module, or None (numba missing, or ``FENCELINE_NUMBA=0``)."""
-    try:
-        from fenceline.imagery import kernels
-    except ImportError:  # pragma: no cover - depends on the environment
-        return None
-    return kernels if kernels.enabled() else None
 
 
 class Detector(abc.ABC):

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import shapely
+
+from fenceline.imagery.radiometry import _kernels
 
 __all__ = ["finish_lines", "line_key", "skeleton_lines", "thin", "zhang_suen_table"]
 
@@ -118,15 +118,6 @@ def _segments(skeleton: np.ndarray) -> np.ndarray | None:
     if len(a) == 0:
         return None
     return shapely.linestrings(np.stack([a, b], axis=1))
-
-
-def _kernels() -> Any:
-    """The compiled kernels module, or None (numba missing, or ``FENCELINE_NUMBA=0``)."""
-    try:
-        from fenceline.imagery import kernels
-    except ImportError:  # pragma: no cover - depends on the environment
-        return None
-    return kernels if kernels.enabled() else None
 
 
 def skeleton_lines(

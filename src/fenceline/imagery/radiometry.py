@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -42,11 +43,8 @@ def high_pass(image: np.ndarray, size: int = BACKGROUND_PX) -> np.ndarray:
     """
     data = np.asarray(image)
     if size % 2 == 1 and data.ndim == 2 and data.size:
-        try:
-            from fenceline.imagery import kernels
-        except ImportError:  # pragma: no cover - depends on the environment
-            kernels = None  # type: ignore[assignment]
-        if kernels is not None and kernels.enabled():
+        kernels = _kernels()
+        if kernels is not None:
             return kernels.high_pass(data, size)
     return _high_pass_scipy(image, size)
 
@@ -61,8 +59,9 @@ def _high_pass_scipy(image: np.ndarray, size: int = BACKGROUND_PX) -> np.ndarray
     return data - background
 
 
-def _kernels():
-    """The compiled kernels module, or None (numba not installed, or ``FENCELINE_NUMBA=0``)."""
+def _kernels() -> Any:
+    """The compiled kernels module, or None (numba not installed, or ``FENCELINE_NUMBA=0``);
+    detection, linear features and radiometry all ask here."""
     try:
         from fenceline.imagery import kernels
     except ImportError:  # pragma: no cover - depends on the environment
