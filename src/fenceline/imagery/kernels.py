@@ -1795,18 +1795,47 @@ def _turn(hull, h, pts, i):  # pragma: no cover - compiled
 
 
 @_jit
+def _group_starts(owner, count):  # pragma: no cover - compiled
+    """Where each owner's points start (owners numbered 0 .. count - 1, each one's points
+    together), and the end."""
+    start = np.zeros(count + 1, np.int64)
+    for i in range(owner.shape[0]):
+        start[owner[i] + 1] += 1
+    for k in range(count):
+        start[k + 1] += start[k]
+    return start
+
+
+@_jit
+def _chain(pts, p, hull):  # pragma: no cover - compiled
+    """Andrew's monotone chain over ``pts[:p]`` (sorted, no point twice), collinear points
+    dropped, into ``hull``: counter-clockwise and closed (the last point is the first);
+    returns how many points it wrote."""
+    h = 0
+    for i in range(p):  # one side
+        while h >= 2 and _turn(hull, h, pts, i) <= 0:
+            h -= 1
+        hull[h] = pts[i]
+        h += 1
+    lower = h + 1
+    for i in range(p - 2, -1, -1):  # the other side, back to the first point
+        while h >= lower and _turn(hull, h, pts, i) <= 0:
+            h -= 1
+        hull[h] = pts[i]
+        h += 1
+    return h
+
+
+@_jit
 def _convex_rings(points, owner, count):  # pragma: no cover - compiled
     """Convex hull of each owner's points (Andrew's monotone chain, collinear points dropped),
     as closed rings, clockwise from the point of least x (of least y among those): the shell
     that GEOS's normalize makes."""
     n = points.shape[0]
-    start = np.zeros(count + 1, np.int64)
-    for i in range(n):
-        start[owner[i] + 1] += 1
-    for k in range(count):
-        start[k + 1] += start[k]
+    start = _group_starts(owner, count)
     ring = np.empty((n + count, 2), np.float64)
     ring_owner = np.empty(n + count, np.int64)
+    hull = np.empty((2 * n + 1, 2), np.float64)
     m = 0
     for k in range(count):
         a, b = start[k], start[k + 1]
@@ -1815,20 +1844,7 @@ def _convex_rings(points, owner, count):  # pragma: no cover - compiled
         xy = points[a:b]
         by_y = np.argsort(xy[:, 1], kind="mergesort")
         order = by_y[np.argsort(xy[by_y, 0], kind="mergesort")]  # x, then y
-        pts = xy[order]
-        hull = np.empty((2 * (b - a) + 1, 2), np.float64)
-        h = 0
-        for i in range(b - a):  # lower chain
-            while h >= 2 and _turn(hull, h, pts, i) <= 0:
-                h -= 1
-            hull[h] = pts[i]
-            h += 1
-        lower = h + 1
-        for i in range(b - a - 2, -1, -1):  # upper chain
-            while h >= lower and _turn(hull, h, pts, i) <= 0:
-                h -= 1
-            hull[h] = pts[i]
-            h += 1
+        h = _chain(xy[order], b - a, hull)
         for j in range(h):  # clockwise (GEOS's normal form), closed: the last is the first
             ring[m] = hull[h - 1 - j]
             ring_owner[m] = k
@@ -1864,11 +1880,7 @@ def _corner_hulls(points, owner, count):  # pragma: no cover - compiled
     along y. The ring is then turned to start, clockwise, at the vertex of least x (of least
     y among those): the same ring."""
     n = points.shape[0]
-    start = np.zeros(count + 1, np.int64)
-    for i in range(n):
-        start[owner[i] + 1] += 1
-    for k in range(count):
-        start[k + 1] += start[k]
+    start = _group_starts(owner, count)
     ring = np.empty((n + count, 2), np.float64)
     ring_owner = np.empty(n + count, np.int64)
     pts = np.empty((n, 2), np.float64)
@@ -1894,18 +1906,7 @@ def _corner_hulls(points, owner, count):  # pragma: no cover - compiled
                 pts[p, 0], pts[p, 1] = points[a + j, 0], y + 1
                 pts[p + 1, 0], pts[p + 1, 1] = points[last + j, 0], y + 1
                 p += 2
-        h = 0
-        for i in range(p):  # one side, going down the rows
-            while h >= 2 and _turn(hull, h, pts, i) <= 0:
-                h -= 1
-            hull[h] = pts[i]
-            h += 1
-        lower = h + 1
-        for i in range(p - 2, -1, -1):  # the other side, coming back up
-            while h >= lower and _turn(hull, h, pts, i) <= 0:
-                h -= 1
-            hull[h] = pts[i]
-            h += 1
+        h = _chain(pts, p, hull)  # down one side of the rows and back up the other
         # counter-clockwise and closed (hull[h - 1] is hull[0]); clockwise from least x, y
         size = h - 1
         s = 0
