@@ -213,8 +213,9 @@ def _mad_f32(values):  # pragma: no cover - compiled
 
 def median(values: np.ndarray) -> np.float32:
     """``np.median`` of a 1-D float32 array without NaNs (not empty): the same value, by
-    radix selection on the floats' bits (a few passes over the values, where numpy's
-    partition costs ~4 times as much on a tile's 49,000 sampled values; docs/imagery.md §5).
+    radix selection on the floats' bits (a few passes over the values: robust σ's two
+    medians of a tile's 49,000 sampled values take 0.15 ms, against 0.80 ms by numpy's
+    partition; docs/imagery.md §5).
 
     >>> import numpy as np
     >>> float(median(np.array([3, -1, 2, 8], np.float32))), float(median(np.ones(3, np.float32)))
