@@ -478,8 +478,14 @@ def _to_image(found: Candidates, job: TileJob) -> Candidates:
     clipped[cut] = shapely.intersection(geoms[cut], core)
     parts, owner = shapely.get_parts(clipped, return_index=True)
     line_part = ~polygon[owner]
-    keep = np.where(line_part, shapely.length(parts) > 0, inside[owner])
-    parts, owner, line_part = parts[keep], owner[keep], line_part[keep]
+    part_length = shapely.length(parts)
+    keep = np.where(line_part, part_length > 0, inside[owner])
+    parts, owner, line_part, part_length = (
+        parts[keep],
+        owner[keep],
+        line_part[keep],
+        part_length[keep],
+    )
     if len(parts) == 0:
         return Candidates.empty()
     a, b, c, d, e, f = job.transform
@@ -494,7 +500,7 @@ def _to_image(found: Candidates, job: TileJob) -> Candidates:
     )
     # each part has its candidate's fields; a line's length is its clipped part's
     out = found.take(owner)
-    length_m = np.where(line_part, shapely.length(parts) * job.gsd_m, out.length_m)
+    length_m = np.where(line_part, part_length * job.gsd_m, out.length_m)
     return Candidates(out.kind, shapely.to_wkb(mapped), out.score, out.area_m2, length_m)
 
 

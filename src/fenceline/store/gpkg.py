@@ -247,11 +247,7 @@ class GeoPackageStore(Store):
         return self._read_layer("images")
 
     def read_image_records(self) -> pd.DataFrame:
-        columns = [c for c in self._columns("images") if c != "geom"]
-        rows = self._db.execute(
-            f"SELECT {', '.join(map(_q, columns))} FROM images ORDER BY fid"
-        ).fetchall()
-        return pd.DataFrame.from_records(rows, columns=columns)
+        return self._read("images").drop(columns="geom")  # the blobs, never decoded
 
     def read_audit(self) -> pd.DataFrame:
         return self._read("audit")
