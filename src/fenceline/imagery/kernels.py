@@ -1664,12 +1664,13 @@ def _thin_padded(image, points, n, table):  # pragma: no cover - compiled
                     continue
                 removed = True
                 p = points[i]
-                for q in (p - w - 1, p - w, p - w + 1, p - 1, p, p + 1, p + w - 1, p + w, p + w + 1):
-                    calm[q] = 0
-                    if flat[q] and not active[q]:
-                        active[q] = 1
-                        new[added] = q
-                        added += 1
+                for row in (p - w, p, p + w):
+                    for q in (row - 1, row, row + 1):
+                        calm[q] = 0
+                        if flat[q] and not active[q]:
+                            active[q] = 1
+                            new[added] = q
+                            added += 1
             # a pixel kept by both sub-iterations' rules on the same neighbourhood is kept
             # until a neighbour goes: it leaves the list, and that neighbour brings it back
             kept = 0
