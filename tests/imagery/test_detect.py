@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fenceline
 from fenceline.errors import ParameterError
@@ -18,7 +20,7 @@ from fenceline.imagery.detect import (
     detector_from_spec,
     vectorise,
 )
-from fenceline.imagery.pipeline import detect_changes, plan
+from fenceline.imagery.pipeline import detect_changes, plan, round_decimal
 from fenceline.imagery.tiles import tile_grid
 from fenceline.store import AuditEntry
 
@@ -395,3 +397,30 @@ def test_candidates_as_columns_are_the_dicts_in_order(pair) -> None:
     halves = [found.take(np.arange(2)), Candidates.empty(), found.take(np.arange(2, len(found)))]
     assert Candidates.concat(halves).records() == dicts
     assert len(Candidates.concat([])) == 0 and Candidates.from_records([]).records() == []
+
+
+def _same_floats(a: list[float], b: list[float]) -> bool:
+    """Equal to the bit (-0.0 is not 0.0, NaN is NaN)."""
+    return np.array_equal(np.array(a).view(np.int64), np.array(b).view(np.int64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)
+        | st.integers(-(10**6), 10**6).map(lambda k: k / 8)  # exact ties at 1 to 3 places
+        | st.integers(-(10**6), 10**6).map(lambda k: (k + 0.5) / 10**4),  # near-ties
+        max_size=60,
+    ),
+    digits=st.integers(0, 17),
+)
+def test_round_decimal_is_pythons_round(values: list[float], digits: int) -> None:
+    """The queue's rounding, vectorised, against Python's own round of each value."""
+    assert _same_floats(round_decimal(values, digits), [round(v, digits) for v in values])
+
+
+def test_round_decimal_on_known_ties() -> None:
+    # 2.675 is 2.67499999... in binary; 0.125 and 0.375 are exact ties (to even)
+    values = [2.675, 0.125, 0.375, -0.125, 1.005, 0.5, 1.5, 2.5, -0.0, -0.001, 5e-324]
+    for digits in (0, 1, 2, 4):
+        assert _same_floats(round_decimal(values, digits), [round(v, digits) for v in values])

@@ -65,6 +65,7 @@ __all__ = [
     "plan",
     "read_tile",
     "release_datasets",
+    "round_decimal",
     "run_tile",
     "run_tiles",
 ]
@@ -730,6 +731,36 @@ def plan(
     return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, area_geom)
 
 
+def round_decimal(values: Any, digits: int) -> list[float]:
+    """``[round(v, digits) for v in values]`` (Python's round: the nearest decimal with
+    ``digits`` places to the value's exact binary expansion, ties to even), vectorised.
+
+    numpy's ``round`` scales first, and where the exact scaled value lies within an ulp of a
+    tie (a half) the rounded product can fall on the other side of it; those values, within
+    1e-9 of a half, and those too large or not finite, go through Python's round, the rest
+    are ``rint(v * 10**digits) / 10**digits``: both operands of the division are exact, so
+    it gives the double nearest the decimal, as Python's round does. 0.12 against 2.8 ms for
+    the three rounded columns of a 67 MP scene's 2,826 candidates.
+
+    >>> round_decimal([2.675, 0.125, 1.0049999], 2)
+    [2.67, 0.12, 1.0]
+    """
+    x = np.asarray(values, np.float64)
+    if not 0 <= digits <= 15:
+        return [round(v, digits) for v in x.tolist()]
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN go to Python's round
+        scaled = x * scale
+        out = (np.rint(scaled) / scale).tolist()
+        fraction = np.abs(scaled - np.trunc(scaled))
+        safe = (np.abs(fraction - 0.5) > 1e-9 * np.maximum(1.0, np.abs(scaled))) & (
+            np.abs(scaled) < 2.0**52
+        )
+    for i in np.flatnonzero(~safe).tolist():
+        out[i] = round(float(x[i]), digits)
+    return out
+
+
 def detector_record(detector: Detector) -> dict[str, Any]:
     """The detector's spec, plus the sha256 of its model file when it has one.
 
@@ -838,9 +869,9 @@ def detect_changes(
                     "run_id": p.run_id,
                     "kind": kept.kind,
                     # Python's round (decimal, exact), not numpy's (scaled, then rounded)
-                    "score": [round(v, 4) for v in kept.score.tolist()],
-                    "area_m2": [round(v, 2) for v in kept.area_m2.tolist()],
-                    "length_m": [round(v, 2) for v in kept.length_m.tolist()],
+                    "score": round_decimal(kept.score, 4),
+                    "area_m2": round_decimal(kept.area_m2, 2),
+                    "length_m": round_decimal(kept.length_m, 2),
                     "before_image": str(p.before["id"]),
                     "after_image": str(p.after["id"]),
                     "tile_row": np.array([r.row for r in pending], np.int64)[tile],
