@@ -93,6 +93,23 @@ def test_read_ahead_gives_the_same_tiles(project: fenceline.Project) -> None:
     assert sum(len(r.candidates) for r in ahead) > 0
 
 
+def test_a_pickled_tile_result_carries_its_geometries_as_wkb(project: fenceline.Project) -> None:
+    import pickle
+
+    import shapely
+
+    p = pipeline.plan(project.store, "before", "after", tile_size=256)
+    result = max(pipeline.run_tiles(p.jobs), key=lambda r: len(r.found))
+    assert len(result.found) > 0
+    assert all(isinstance(g, shapely.Geometry) for g in result.found.geometry)
+    state = result.__getstate__()  # what a pool or Dask worker sends: WKB, not objects
+    assert all(isinstance(g, bytes) for g in state["found"].geometry)
+    back = pickle.loads(pickle.dumps(result))
+    assert (back.row, back.col, back.window) == (result.row, result.col, result.window)
+    assert back.candidates == result.candidates
+    assert shapely.equals_identical(back.found.geometry, result.found.geometry).all()
+
+
 def test_a_run_stopped_early_leaves_no_read_behind(
     project: fenceline.Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

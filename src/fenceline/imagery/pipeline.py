@@ -91,7 +91,11 @@ class TileJob:
 @dataclass
 class TileResult:
     """Candidates of one tile as columns (:class:`~fenceline.imagery.detect.Candidates`),
-    geometries as WKB in the before image's CRS."""
+    geometries (shapely) in the before image's CRS.
+
+    Pickled (a pool's or a Dask worker's result) the geometries travel as one array of WKB,
+    converted in one call each way, not one geometry at a time; in this process they are
+    never converted (~0.15 ms per tile and 1 ms per 2,826 candidates saved)."""
 
     row: int
     col: int
@@ -101,7 +105,24 @@ class TileResult:
     @property
     def candidates(self) -> list[dict[str, Any]]:
         """The candidates as one dict each (kind, geometry as WKB, score, area_m2, length_m)."""
-        return self.found.records()
+        found = self.found
+        return Candidates(
+            found.kind, shapely.to_wkb(found.geometry), found.score, found.area_m2, found.length_m
+        ).records()
+
+    def __getstate__(self) -> dict[str, Any]:
+        found = self.found
+        wkb = Candidates(
+            found.kind, shapely.to_wkb(found.geometry), found.score, found.area_m2, found.length_m
+        )
+        return {"row": self.row, "col": self.col, "window": self.window, "found": wkb}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        wkb = state["found"]
+        self.row, self.col, self.window = state["row"], state["col"], state["window"]
+        self.found = Candidates(
+            wkb.kind, shapely.from_wkb(wkb.geometry), wkb.score, wkb.area_m2, wkb.length_m
+        )
 
 
 def _rasterio():
@@ -458,7 +479,7 @@ def run_tile(
 
 def _to_image(found: Candidates, job: TileJob) -> Candidates:
     """Keep what belongs to the tile's core (a polygon by its centroid, a line clipped to
-    it) and map pixel coordinates of the read window to the image CRS, as WKB; all geometry
+    it) and map pixel coordinates of the read window to the image CRS; all geometry
     operations run once over the tile's candidates, not per candidate."""
     if not len(found):
         return Candidates.empty()
@@ -502,7 +523,7 @@ def _to_image(found: Candidates, job: TileJob) -> Candidates:
     # each part has its candidate's fields; a line's length is its clipped part's
     out = found.take(owner)
     length_m = np.where(line_part, part_length * job.gsd_m, out.length_m)
-    return Candidates(out.kind, shapely.to_wkb(mapped), out.score, out.area_m2, length_m)
+    return Candidates(out.kind, mapped, out.score, out.area_m2, length_m)
 
 
 @dataclass
@@ -845,7 +866,7 @@ def detect_changes(
         )
         # the queue's rows, column by column (one geometry conversion for the batch)
         found = Candidates.concat([r.found for r in pending])
-        geoms = shapely.from_wkb(found.geometry)
+        geoms = found.geometry
         keep = np.flatnonzero(
             shapely.intersects(geoms, p.area)
             if p.area is not None and len(found)
