@@ -424,3 +424,29 @@ def test_round_decimal_on_known_ties() -> None:
     values = [2.675, 0.125, 0.375, -0.125, 1.005, 0.5, 1.5, 2.5, -0.0, -0.001, 5e-324]
     for digits in (0, 1, 2, 4):
         assert _same_floats(round_decimal(values, digits), [round(v, digits) for v in values])
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_post_joined_to_a_fence_by_faint_change_is_a_structure_too(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard post whose faint surroundings join it to a fence: the component is traced as
+    lines, and the post's compact strong part is a structure candidate as well; a long part
+    (a gate) and a part that changed the other way are not (both paths)."""
+    monkeypatch.setenv("FENCELINE_NUMBA", "1" if compiled else "0")
+    strength = np.zeros((200, 300), np.float32)
+    strength[40:42, 10:290] = 3  # a fence, 1 m wide
+    strength[42:60, 150:152] = 0.7  # a path of faint change to the post
+    strength[60:76, 143:159] = 4  # an 8 m post (16 px)
+    strength[42:50, 60:62] = 0.7
+    strength[50:58, 44:68] = 2.5  # a 12 x 4 m part: too long for its width (aspect 3)
+    strength[42:50, 230:232] = 0.7
+    strength[50:62, 225:237] = -3  # a part that faded
+    found = vectorise(strength, gsd_m=0.5)
+    structures = [c for c in found if c["kind"].endswith("_structure")]
+    assert [c["kind"] for c in found if c["kind"].endswith("_linear")]
+    assert [c["kind"] for c in structures] == ["new_structure"]
+    post = structures[0]
+    assert post["area_m2"] == 64.0
+    assert shapely.equals(post["geometry"], shapely.box(143, 60, 159, 76))
+    assert post["score"] == pytest.approx(1 - np.exp(-4 / 3))

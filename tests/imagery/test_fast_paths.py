@@ -399,6 +399,33 @@ def test_labelling_kernel_is_scipy_label_with_its_statistics(shape, density, see
         np.testing.assert_array_equal(painted, expected == k + 1)
 
 
+@settings(max_examples=60, deadline=None)
+@given(shape=wide_shapes, density=st.floats(0.05, 0.8), seed=st.integers(0, 999))
+def test_strong_parts_are_scipys_labels_of_the_strong_pixels(shape, density, seed) -> None:
+    """The strong parts of chosen components: SciPy's labels of their strong pixels, each
+    part's statistics, and the component each lies in."""
+    rng = np.random.default_rng(seed)
+    strength = (rng.normal(0, 1.2, shape) * (rng.random(shape) < density)).astype(np.float32)
+    runs = kernels.label_runs(strength)
+    labels, _ = kernels.label_components(strength)
+    chosen = np.arange(1, len(runs.stats) + 1)[rng.random(len(runs.stats)) < 0.5]
+    parts, owner = kernels.strong_parts(strength, runs, chosen)
+    strong = np.isin(labels, chosen) & (np.abs(strength) >= 1)
+    expected, count = ndimage.label(strong, structure=np.ones((3, 3), bool))
+    assert len(parts.stats) == count == len(owner)
+    painted = kernels._paint(shape, parts.row, parts.lo, parts.hi, parts.label)
+    np.testing.assert_array_equal(painted, expected)
+    for k, sl in enumerate(ndimage.find_objects(expected)):
+        inside = expected == k + 1
+        rows, cols = np.nonzero(inside)
+        assert owner[k] == labels[rows[0], cols[0]]
+        assert parts.stats[k, kernels.AREA] == inside.sum()
+        assert np.float32(parts.stats[k, kernels.PEAK]) == np.abs(strength[inside]).max()
+        bounds = [sl[0].start, sl[1].start, sl[0].stop, sl[1].stop]
+        assert parts.stats[k, kernels.TOP : kernels.RIGHT + 1].tolist() == bounds
+        np.testing.assert_allclose(kernels.spread(parts.stats[k]), _spread(rows, cols), rtol=1e-9)
+
+
 @settings(max_examples=200, deadline=None)
 @given(level=st.sampled_from([0.5, 1.0, 2.5]), sigma=st.floats(0.5, 5000), k=st.floats(1, 12))
 def test_unscaled_level_is_the_least_value_scaled_to_the_level(level, sigma, k) -> None:

@@ -603,6 +603,49 @@ def _vectorise_numpy(
     return out
 
 
+def _traced(length_px: Any, width_px: Any, params: dict[str, Any]) -> Any:
+    """Which components (or parts of one) are linear, by their length and width (px, 4
+    standard deviations each): at least ``min_line_m`` long and ``elongation`` times longer
+    than wide, or longer than a structure (``max_structure_m``)."""
+    length_m = length_px * params["gsd_m"]
+    return (length_m >= params["min_line_m"]) & (
+        (length_px >= params["elongation"] * width_px) | (length_m > params["max_structure_m"])
+    )
+
+
+def _compact(area_px: Any, length_px: Any, width_px: Any, params: dict[str, Any]) -> Any:
+    """Which parts of a linear component's strong change are structures too
+    (:func:`attached_structures`): at least ``min_area_m2``, not linear, and at most
+    :data:`ATTACHED_ASPECT` times longer than wide."""
+    min_px = max(1, int(params["min_area_m2"] / params["gsd_m"] ** 2))
+    return (
+        (area_px >= min_px)
+        & ~_traced(length_px, width_px, params)
+        & (length_px <= ATTACHED_ASPECT * width_px)
+    )
+
+
+def _hulls(
+    kernels: Any,
+    strength: np.ndarray,
+    components: Any,
+    indices: np.ndarray,
+    scale: np.float32,
+    min_px: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Structure outlines of the components ``indices``: which of them have a strong part of
+    at least ``min_px`` pixels (``_candidate``'s rule), those parts' hulls (one compiled
+    call, the corners' own order: no sort) and their pixel counts."""
+    points, owner, core = kernels.structure_corners(strength, components, indices, scale)
+    ok = core >= min_px
+    if not ok.any():
+        return ok, np.empty(0, object), core[ok]
+    renumber = np.cumsum(ok) - 1
+    chosen = ok[owner]
+    hulls = kernels.corner_hulls(points[chosen], renumber[owner[chosen]], int(renumber[-1]) + 1)
+    return ok, hulls, core[ok]
+
+
 def _vectorise_kernels(
     kernels: Any, strength: np.ndarray, scale: np.float32, cloud: np.ndarray | None, **params: float
 ) -> Candidates:
@@ -625,10 +668,7 @@ def _vectorise_kernels(
     rows = stats[kept]
     major, minor = kernels.spread(rows)
     length_px, width_px = 4 * major, 4 * minor
-    length_m = length_px * gsd_m
-    linear = (length_m >= params["min_line_m"]) & (
-        (length_px >= params["elongation"] * width_px) | (length_m > params["max_structure_m"])
-    )
+    linear = _traced(length_px, width_px, params)
     positive = rows[:, kernels.SUM] >= 0
     peaks = rows[:, kernels.PEAK].astype(np.float32).astype(np.float64)
     scores = 1 - np.exp(-peaks / 3)
@@ -637,21 +677,15 @@ def _vectorise_kernels(
     # structures: the strong part's outline points, one convex hull each
     where = np.flatnonzero(~linear)
     if len(where):
-        points, owner, core = kernels.structure_corners(strength, components, kept[where], scale)
-        ok = core >= min_px
+        ok, hulls, core = _hulls(kernels, strength, components, kept[where], scale, min_px)
         if ok.any():
-            renumber = np.cumsum(ok) - 1
-            chosen = ok[owner]
-            hulls = kernels.corner_hulls(  # the corners' own order: no sort
-                points[chosen], renumber[owner[chosen]], int(renumber[-1]) + 1
-            )
             which = where[ok]
             kinds = np.where(positive[which], "new_structure", "removed_structure").astype(object)
             parts.append(
                 (
                     which,
                     Candidates(
-                        kinds, hulls, scores[which], core[ok] * px_area, length_px[which] * gsd_m
+                        kinds, hulls, scores[which], core * px_area, length_px[which] * gsd_m
                     ),
                 )
             )
@@ -689,11 +723,118 @@ def _vectorise_kernels(
                 ),
             )
         )
+    # the compact strong parts of linear components, outlined as structures (what the
+    # numpy path's attached_structures finds in each one's window)
+    where = np.flatnonzero(linear)
+    if len(where):
+        pieces, label = kernels.strong_parts(strength, components, kept[where] + 1, scale=scale)
+        owner = where[np.searchsorted(kept[where] + 1, label)]  # each piece's row of rows
+        piece_major, piece_minor = kernels.spread(pieces.stats)
+        piece_length = 4 * piece_major
+        chosen = np.flatnonzero(
+            _compact(pieces.stats[:, kernels.AREA], piece_length, 4 * piece_minor, params)
+            & ((pieces.stats[:, kernels.SUM] >= 0) == positive[owner])
+        )
+        ok, hulls, core = _hulls(kernels, strength, pieces, chosen, scale, min_px)
+        if ok.any():
+            chosen = chosen[ok]
+            which = owner[chosen]
+            peak = pieces.stats[chosen, kernels.PEAK].astype(np.float32).astype(np.float64)
+            kinds = np.where(positive[which], "new_structure", "removed_structure").astype(object)
+            parts.append(
+                (
+                    which,
+                    Candidates(
+                        kinds,
+                        hulls,
+                        1 - np.exp(-peak / 3),
+                        core * px_area,
+                        piece_length[chosen] * gsd_m,
+                    ),
+                )
+            )
     if not parts:
         return Candidates.empty()
     found = Candidates.concat([c for _, c in parts])
     # by component (a component is a structure or lines, never both; its lines stay in order)
     return found.take(np.argsort(np.concatenate([w for w, _ in parts]), kind="stable"))
+
+
+#: a compact part of a linear component's strong change is a structure too when it is at
+#: most this many times longer than wide (:func:`attached_structures`)
+ATTACHED_ASPECT = 1.5
+
+
+def attached_structures(
+    window: np.ndarray,
+    component: np.ndarray,
+    x0: int,
+    y0: int,
+    sign: int,
+    **params: float,
+) -> list[dict[str, Any]]:
+    """The structures within a linear component: each 8-connected part of its strong change
+    (``|value| >= 1``) that is compact (neither linear by the component rule nor more than
+    :data:`ATTACHED_ASPECT` times longer than wide) and changed the way the component did
+    (``sign``: its values' sum, as the component's, >= 0 for new, < 0 for removed), outlined
+    as a structure is.
+
+    The faint change around a guard post (cleared ground, a path) joins it to a fence or
+    strip nearby, or makes its component long: the component is then traced as lines, and
+    without this the post would be no structure candidate. ``window`` is the map in the
+    component's bounding window, ``component`` its pixels there, ``(x0, y0)`` the window's
+    corner in the map; ``params`` are :func:`vectorise`'s ``gsd_m``, ``min_area_m2``,
+    ``max_structure_m``, ``min_line_m`` and ``elongation``. The compiled path finds the same
+    parts from the component's runs (``kernels.strong_parts``).
+    """
+    ndimage = _ndimage()
+    strong = component & (np.abs(window) >= 1.0)
+    labels, count = ndimage.label(strong, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return []
+    gsd_m = params["gsd_m"]
+    px_area = gsd_m * gsd_m
+    min_px = max(1, int(params["min_area_m2"] / px_area))
+    rows, cols = np.nonzero(labels)
+    part = labels[rows, cols] - 1
+    n = np.bincount(part, minlength=count)
+    # each part's spread (as _spread: deviations from its mean, sums over n - 1), all at once
+    r = rows - (np.bincount(part, rows, count) / n)[part]
+    c = cols - (np.bincount(part, cols, count) / n)[part]
+    dof = np.maximum(n - 1, 1)
+    a = np.bincount(part, r * r, count) / dof
+    d = np.bincount(part, c * c, count) / dof
+    b = np.bincount(part, r * c, count) / dof
+    mid = (a + d) / 2
+    radius = np.sqrt(np.maximum(0.0, ((a - d) / 2) ** 2 + b * b))
+    length_px = 4 * np.where(n > 2, np.sqrt(np.maximum(mid + radius, 1e-6)), 1.0)
+    width_px = 4 * np.where(n > 2, np.sqrt(np.maximum(mid - radius, 1e-6)), 1.0)
+    compact = _compact(n, length_px, width_px, params)
+    out: list[dict[str, Any]] = []
+    if not compact.any():
+        return out
+    slices = ndimage.find_objects(labels)
+    for k in np.flatnonzero(compact).tolist():
+        sl = slices[k]
+        sub = labels[sl] == k + 1
+        values = window[sl][sub]
+        if (values.sum() >= 0) != (sign > 0):  # the halo's other side, mostly: not kept
+            continue
+        peak = float(np.abs(values).max())
+        core = sub & (np.abs(window[sl]) >= max(1.0, 0.4 * peak))
+        core_px = int(np.count_nonzero(core))
+        if core_px < min_px:
+            continue
+        out.append(
+            {
+                "kind": "new_structure" if sign > 0 else "removed_structure",
+                "geometry": _polygon(core, x0 + sl[1].start, y0 + sl[0].start),
+                "score": float(1 - np.exp(-peak / 3)),
+                "area_m2": float(core_px * px_area),
+                "length_m": float(length_px[k] * gsd_m),
+            }
+        )
+    return out
 
 
 def _candidate(
@@ -713,7 +854,15 @@ def _candidate(
     min_line_m: float,
     elongation: float,
 ) -> None:
-    """Append the candidates of one component (a structure, or the lines traced along it)."""
+    """Append the candidates of one component (a structure, or the lines traced along it and
+    the structures within it)."""
+    params = {
+        "gsd_m": gsd_m,
+        "min_area_m2": min_area_m2,
+        "max_structure_m": max_structure_m,
+        "min_line_m": min_line_m,
+        "elongation": elongation,
+    }
     px_area = gsd_m * gsd_m
     min_px = max(1, int(min_area_m2 / px_area))
     window = strength[sl]
@@ -721,16 +870,11 @@ def _candidate(
     length_px = 4 * major
     width_px = 4 * minor
     y0, x0 = sl[0].start, sl[1].start
-    length_m = length_px * gsd_m
     # long and thin, or too big for a structure (lines joined at a crossing): trace lines
-    if length_m >= min_line_m and (
-        length_px >= elongation * width_px or length_m > max_structure_m
-    ):
+    if _traced(length_px, width_px, params):
         lines = [
             line for line in skeleton_lines(component) if line.length * gsd_m >= min_line_m / 2
         ]
-        if not lines:
-            return
         lines.sort(key=lambda line: line_key(shapely.get_coordinates(line)))
         offset = np.array([x0, y0], float)
         moved = shapely.transform(np.array(lines, dtype=object), functools.partial(np.add, offset))
@@ -744,6 +888,7 @@ def _candidate(
                     "length_m": float(line.length * gsd_m),
                 }
             )
+        out.extend(attached_structures(window, component, x0, y0, sign, **params))
     else:
         # the outline is the component's strong part, without the faint high-pass halo
         core = component & (np.abs(window) >= max(1.0, 0.4 * peak))

@@ -416,8 +416,17 @@ def _join(parent, row_first, lo, hi, reach):  # pragma: no cover - compiled
 
 @_jit
 def _label(strength, low, high, scale, cloud, block):  # pragma: no cover - compiled
-    h, w = strength.shape
     run_row, run_lo, run_hi, row_first = _runs_outside(strength, low, cloud, block)
+    return _components_of_runs(strength, high, scale, run_row, run_lo, run_hi, row_first)
+
+
+@_jit
+def _components_of_runs(
+    strength, high, scale, run_row, run_lo, run_hi, row_first
+):  # pragma: no cover - compiled
+    """The 8-connected components of runs listed row-major (``row_first[r]`` the first run
+    of row ``r``), numbered and measured as :func:`label_runs` returns them."""
+    h, w = strength.shape
     n = run_row.shape[0]
     # union of runs that touch a run of the row above (8-connected: columns one apart)
     parent = np.arange(n)
@@ -561,6 +570,69 @@ def label_runs(
     threshold = np.float32(low) if scale == 1 else unscaled_level(low, scale)
     grid = np.zeros((0, 0), np.bool_) if cloud is None else np.ascontiguousarray(cloud, np.bool_)
     return Components(*_label(data, threshold, np.float32(high), scale, grid, int(block)))
+
+
+@_jit
+def _strong_runs(strength, scale, high, run_row, run_lo, run_hi, keep):  # pragma: no cover
+    """The runs of ``|strength * scale| >= high`` within the runs ``j`` with ``keep[j]``
+    (row-major, as they are), each with the index of the run it lies in: one pass, into
+    arrays as long as the most such runs there can be (one per two pixels of a run)."""
+    most = 0
+    for j in range(run_row.shape[0]):
+        if keep[j]:
+            most += (run_hi[j] - run_lo[j] + 2) // 2
+    row = np.empty(most, np.int64)
+    lo = np.empty(most, np.int64)
+    hi = np.empty(most, np.int64)
+    within = np.empty(most, np.int64)
+    n = 0
+    for j in range(run_row.shape[0]):
+        if keep[j]:
+            r, inside = run_row[j], False
+            for c in range(run_lo[j], run_hi[j] + 1):
+                strong = abs(strength[r, c] * scale) >= high
+                if strong:
+                    if not inside:
+                        row[n], lo[n], within[n] = r, c, j
+                        n += 1
+                    hi[n - 1] = c
+                inside = strong
+    return row[:n], lo[:n], hi[:n], within[:n]
+
+
+def strong_parts(
+    strength: np.ndarray,
+    components: Components,
+    labels: np.ndarray,
+    high: float = 1.0,
+    *,
+    scale: float = 1.0,
+) -> tuple[Components, np.ndarray]:
+    """The 8-connected parts of the strong change (``|strength * scale| >= high``) within
+    the components ``labels`` (of :func:`label_runs`, numbered from 1), as components of
+    their own (:class:`Components`, numbered in the order of each one's first pixel, as
+    :func:`scipy.ndimage.label` numbers them), and each part's component label. Only the
+    components' runs are visited.
+
+    >>> import numpy as np
+    >>> s = np.array([[2, 0.6, 0.6, 2, 2], [0, 0, 0, 0, 0], [0.7, 3, 0, 0, 0]], np.float32)
+    >>> parts, owner = strong_parts(s, label_runs(s), np.array([1, 2]))
+    >>> parts.row.tolist(), parts.lo.tolist(), parts.hi.tolist(), owner.tolist()
+    ([0, 0, 2], [0, 3, 1], [0, 4, 1], [1, 1, 2])
+    """
+    data = np.ascontiguousarray(strength, np.float32)
+    chosen = np.zeros(len(components.stats) + 1, bool)
+    chosen[np.asarray(labels, np.int64)] = True
+    keep = chosen[components.label]
+    scale, high = np.float32(scale), np.float32(high)
+    row, lo, hi, within = _strong_runs(
+        data, scale, high, components.row, components.lo, components.hi, keep
+    )
+    row_first = np.searchsorted(row, np.arange(data.shape[0] + 1)).astype(np.int64)
+    parts = Components(*_components_of_runs(data, high, scale, row, lo, hi, row_first))
+    # a part's runs all lie in one component: its first run's
+    owner = components.label[within[parts.order[parts.first[:-1]]]].astype(np.int64)
+    return parts, owner
 
 
 @_jit
