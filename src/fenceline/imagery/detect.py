@@ -847,24 +847,13 @@ def _candidate(
     major: float,
     minor: float,
     area_px: int,
-    *,
-    gsd_m: float,
-    min_area_m2: float,
-    max_structure_m: float,
-    min_line_m: float,
-    elongation: float,
+    **params: float,
 ) -> None:
     """Append the candidates of one component (a structure, or the lines traced along it and
-    the structures within it)."""
-    params = {
-        "gsd_m": gsd_m,
-        "min_area_m2": min_area_m2,
-        "max_structure_m": max_structure_m,
-        "min_line_m": min_line_m,
-        "elongation": elongation,
-    }
+    the structures within it); ``params`` as :func:`attached_structures` takes them."""
+    gsd_m, min_line_m = params["gsd_m"], params["min_line_m"]
     px_area = gsd_m * gsd_m
-    min_px = max(1, int(min_area_m2 / px_area))
+    min_px = max(1, int(params["min_area_m2"] / px_area))
     window = strength[sl]
     score = float(1 - np.exp(-peak / 3))
     length_px = 4 * major
