@@ -450,3 +450,15 @@ def test_a_post_joined_to_a_fence_by_faint_change_is_a_structure_too(
     assert post["area_m2"] == 64.0
     assert shapely.equals(post["geometry"], shapely.box(143, 60, 159, 76))
     assert post["score"] == pytest.approx(1 - np.exp(-4 / 3))
+
+
+def test_the_classical_rules_revision_is_in_the_spec_and_checked() -> None:
+    """The spec names the rules' revision (so the run id and the audit do); a worker whose
+    fenceline has other rules refuses the run instead of mixing candidates."""
+    from fenceline.imagery.detect import CLASSICAL_REVISION, ClassicalDetector
+
+    spec = ClassicalDetector().spec()
+    assert spec["revision"] == CLASSICAL_REVISION
+    assert detector_from_spec(spec).spec() == spec
+    with pytest.raises(ParameterError, match="revision 1 of the classical detector"):
+        detector_from_spec({**spec, "revision": 1})

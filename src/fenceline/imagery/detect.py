@@ -138,6 +138,13 @@ def _zero_cells(strength: np.ndarray, cloud: np.ndarray) -> np.ndarray:
     return strength
 
 
+#: revision of the classical detector's rules, raised whenever a change alters its candidates
+#: (2: structures within linear components, :func:`attached_structures`). It is in the
+#: detector's spec, so in the run's id (a run never resumes under other rules), in the audit
+#: record, and in what each worker is sent: a worker with other rules refuses the tiles.
+CLASSICAL_REVISION = 2
+
+
 class ClassicalDetector(Detector):
     """Difference of local contrast, thresholded against the tile's own noise.
 
@@ -152,12 +159,26 @@ class ClassicalDetector(Detector):
 
     name = "classical"
 
-    def __init__(self, k_sigma: float = 6.0, cloud_dn: float = 25.0) -> None:
+    def __init__(
+        self, k_sigma: float = 6.0, cloud_dn: float = 25.0, revision: int = CLASSICAL_REVISION
+    ) -> None:
+        if revision != CLASSICAL_REVISION:
+            raise ParameterError(
+                "--detector",
+                f"the run asks for revision {revision} of the classical detector's rules and "
+                f"this fenceline has revision {CLASSICAL_REVISION}: install one fenceline "
+                "version wherever the tiles run",
+            )
         self.k_sigma = float(k_sigma)
         self.cloud_dn = float(cloud_dn)
 
     def spec(self) -> dict[str, Any]:
-        return {"name": self.name, "k_sigma": self.k_sigma, "cloud_dn": self.cloud_dn}
+        return {
+            "name": self.name,
+            "k_sigma": self.k_sigma,
+            "cloud_dn": self.cloud_dn,
+            "revision": CLASSICAL_REVISION,
+        }
 
     def _cloud(self, grid_before: np.ndarray, grid_after: np.ndarray) -> np.ndarray | None:
         """Cloud and haze: blocks (8 px) whose background brightened well above the tile's
