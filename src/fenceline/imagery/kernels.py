@@ -699,7 +699,10 @@ def warm_up() -> float:
     components = label_runs(image)
     label_runs(image, scale=0.5, cloud=np.zeros((3, 3), bool))
     label_components(image)
-    structure_corners(image, components, np.arange(len(components.stats)))
+    strong = np.flatnonzero(components.stats[:, STRONG] > 0)
+    points, owner, _ = structure_corners(image, components, strong)
+    corner_hulls(points, owner, len(strong))
+    strong_parts(image, components, np.arange(1, len(components.stats) + 1))
     component_lines(components, np.arange(len(components.stats)))
     trace_skeleton(thin(fill_holes(image > 0)))
     pixels = (image * 10 + 100).astype(np.uint8)  # 8-bit tiles, as most imagery is read
