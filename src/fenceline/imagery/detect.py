@@ -46,11 +46,14 @@ from fenceline.imagery.radiometry import (
 )
 
 __all__ = [
+    "ATTACHED_ASPECT",
     "CANDIDATE_FIELDS",
+    "CLASSICAL_REVISION",
     "Candidates",
     "ClassicalDetector",
     "Detector",
     "OnnxDetector",
+    "attached_structures",
     "detector_from_spec",
     "vectorise",
     "vectorise_columns",

@@ -55,6 +55,7 @@ __all__ = [
     "scale_cloud",
     "shift_and_gain",
     "spread",
+    "strong_parts",
     "structure_corners",
     "thin",
     "trace_skeleton",
