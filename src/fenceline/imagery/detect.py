@@ -158,6 +158,9 @@ class ClassicalDetector(Detector):
     cloud_dn : float
         Brightening of the after image's coarse background (digital numbers, above the tile's
         median brightening) taken as cloud or haze; change is not reported there.
+    revision : int
+        The rules' revision a spec asks for (:data:`CLASSICAL_REVISION`, the only one this
+        fenceline has; another is refused, so no run mixes two sets of rules).
     """
 
     name = "classical"
