@@ -647,30 +647,39 @@ def _compact(area_px: Any, length_px: Any, width_px: Any, params: dict[str, Any]
     min_px = max(1, int(params["min_area_m2"] / params["gsd_m"] ** 2))
     return (
         (area_px >= min_px)
-        & ~_traced(length_px, width_px, params)
+        & ~np.asarray(_traced(length_px, width_px, params))  # a scalar's ~ too
         & (length_px <= ATTACHED_ASPECT * width_px)
     )
 
 
-def _hulls(
+def _structures(
     kernels: Any,
     strength: np.ndarray,
+    scale: np.float32,
     components: Any,
     indices: np.ndarray,
-    scale: np.float32,
+    owner: np.ndarray,
+    new: np.ndarray,
+    length_m: np.ndarray,
     min_px: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Structure outlines of the components ``indices``: which of them have a strong part of
-    at least ``min_px`` pixels (``_candidate``'s rule), those parts' hulls (one compiled
-    call, the corners' own order: no sort) and their pixel counts."""
-    points, owner, core = kernels.structure_corners(strength, components, indices, scale)
+    px_area: float,
+) -> tuple[np.ndarray, Candidates] | None:
+    """Structure candidates of the components ``indices`` (of ``components``): those whose
+    strong part has at least ``min_px`` pixels (``_candidate``'s rule), outlined by one
+    compiled hull call (the corners' own order: no sort). ``owner[i]``, ``new[i]`` and
+    ``length_m[i]`` are component ``indices[i]``'s candidate order, kind and length. Returns
+    the owners of the candidates made and the candidates, or None."""
+    points, corner_of, core = kernels.structure_corners(strength, components, indices, scale)
     ok = core >= min_px
     if not ok.any():
-        return ok, np.empty(0, object), core[ok]
+        return None
     renumber = np.cumsum(ok) - 1
-    chosen = ok[owner]
-    hulls = kernels.corner_hulls(points[chosen], renumber[owner[chosen]], int(renumber[-1]) + 1)
-    return ok, hulls, core[ok]
+    chosen = ok[corner_of]
+    hulls = kernels.corner_hulls(points[chosen], renumber[corner_of[chosen]], int(renumber[-1]) + 1)
+    peaks = components.stats[indices[ok], kernels.PEAK].astype(np.float32).astype(np.float64)
+    kinds = np.where(new[ok], "new_structure", "removed_structure").astype(object)
+    found = Candidates(kinds, hulls, 1 - np.exp(-peaks / 3), core[ok] * px_area, length_m[ok])
+    return owner[ok], found
 
 
 def _vectorise_kernels(
@@ -704,18 +713,20 @@ def _vectorise_kernels(
     # structures: the strong part's outline points, one convex hull each
     where = np.flatnonzero(~linear)
     if len(where):
-        ok, hulls, core = _hulls(kernels, strength, components, kept[where], scale, min_px)
-        if ok.any():
-            which = where[ok]
-            kinds = np.where(positive[which], "new_structure", "removed_structure").astype(object)
-            parts.append(
-                (
-                    which,
-                    Candidates(
-                        kinds, hulls, scores[which], core * px_area, length_px[which] * gsd_m
-                    ),
-                )
-            )
+        made = _structures(
+            kernels,
+            strength,
+            scale,
+            components,
+            kept[where],
+            where,
+            positive[where],
+            length_px[where] * gsd_m,
+            min_px,
+            px_area,
+        )
+        if made is not None:
+            parts.append(made)
 
     # linear components: each thinned, traced and pruned (one compiled call for them all),
     # then all lines normalised and simplified at once, in each component's own window as
@@ -762,24 +773,20 @@ def _vectorise_kernels(
             _compact(pieces.stats[:, kernels.AREA], piece_length, 4 * piece_minor, params)
             & ((pieces.stats[:, kernels.SUM] >= 0) == positive[owner])
         )
-        ok, hulls, core = _hulls(kernels, strength, pieces, chosen, scale, min_px)
-        if ok.any():
-            chosen = chosen[ok]
-            which = owner[chosen]
-            peak = pieces.stats[chosen, kernels.PEAK].astype(np.float32).astype(np.float64)
-            kinds = np.where(positive[which], "new_structure", "removed_structure").astype(object)
-            parts.append(
-                (
-                    which,
-                    Candidates(
-                        kinds,
-                        hulls,
-                        1 - np.exp(-peak / 3),
-                        core * px_area,
-                        piece_length[chosen] * gsd_m,
-                    ),
-                )
-            )
+        made = _structures(
+            kernels,
+            strength,
+            scale,
+            pieces,
+            chosen,
+            owner[chosen],
+            positive[owner[chosen]],
+            piece_length[chosen] * gsd_m,
+            min_px,
+            px_area,
+        )
+        if made is not None:
+            parts.append(made)
     if not parts:
         return Candidates.empty()
     found = Candidates.concat([c for _, c in parts])
@@ -822,28 +829,14 @@ def attached_structures(
     gsd_m = params["gsd_m"]
     px_area = gsd_m * gsd_m
     min_px = max(1, int(params["min_area_m2"] / px_area))
-    rows, cols = np.nonzero(labels)
-    part = labels[rows, cols] - 1
-    n = np.bincount(part, minlength=count)
-    # each part's spread (as _spread: deviations from its mean, sums over n - 1), all at once
-    r = rows - (np.bincount(part, rows, count) / n)[part]
-    c = cols - (np.bincount(part, cols, count) / n)[part]
-    dof = np.maximum(n - 1, 1)
-    a = np.bincount(part, r * r, count) / dof
-    d = np.bincount(part, c * c, count) / dof
-    b = np.bincount(part, r * c, count) / dof
-    mid = (a + d) / 2
-    radius = np.sqrt(np.maximum(0.0, ((a - d) / 2) ** 2 + b * b))
-    length_px = 4 * np.where(n > 2, np.sqrt(np.maximum(mid + radius, 1e-6)), 1.0)
-    width_px = 4 * np.where(n > 2, np.sqrt(np.maximum(mid - radius, 1e-6)), 1.0)
-    compact = _compact(n, length_px, width_px, params)
     out: list[dict[str, Any]] = []
-    if not compact.any():
-        return out
-    slices = ndimage.find_objects(labels)
-    for k in np.flatnonzero(compact).tolist():
-        sl = slices[k]
+    for k, sl in enumerate(ndimage.find_objects(labels)):
         sub = labels[sl] == k + 1
+        rows, cols = np.nonzero(sub)
+        major, minor = _spread(rows, cols)
+        length_px, width_px = 4 * major, 4 * minor
+        if not _compact(len(rows), length_px, width_px, params):
+            continue
         values = window[sl][sub]
         if (values.sum() >= 0) != (sign > 0):  # the halo's other side, mostly: not kept
             continue
@@ -858,7 +851,7 @@ def attached_structures(
                 "geometry": _polygon(core, x0 + sl[1].start, y0 + sl[0].start),
                 "score": float(1 - np.exp(-peak / 3)),
                 "area_m2": float(core_px * px_area),
-                "length_m": float(length_px[k] * gsd_m),
+                "length_m": float(length_px * gsd_m),
             }
         )
     return out
