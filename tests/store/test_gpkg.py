@@ -209,3 +209,57 @@ def test_geometry_blobs_follow_the_geopackage_header() -> None:
     assert [None if g is None else g.wkt for g in geopackage_blob.decode(blobs)] == [
         None if g is None else g.wkt for g in geoms
     ]
+
+
+# each checked column: its table, the other values a row needs, and the values it allows
+CHECKED = [
+    ("border", "side", {"geom": b"\x00"}, ["left", "right"]),
+    (
+        "observations",
+        "state",
+        {"feature_id": "f", "observed": "2021-01-01"},
+        ["present", "absent", "upgraded", "removed", "unclear"],
+    ),
+    (
+        "candidates",
+        "kind",
+        {"run_id": "r", "before_image": "a", "after_image": "b"},
+        ["new_structure", "removed_structure", "new_linear", "removed_linear"],
+    ),
+    (
+        "candidates",
+        "status",
+        {"run_id": "r", "kind": "new_linear", "before_image": "a", "after_image": "b"},
+        ["pending", "accepted", "rejected"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "others", "allowed"), CHECKED)
+def test_checked_columns_take_their_values_and_nothing_else(
+    tmp_path: Path, table: str, column: str, others: dict, allowed: list[str]
+) -> None:
+    fenceline.create(tmp_path / "p.gpkg").close()
+    db = sqlite3.connect(tmp_path / "p.gpkg")
+    # new projects check with = and OR, not an IN list (SQLite builds a table per row for it)
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    assert f"{column} IN" not in sql and f"{column} = '{allowed[0]}'" in sql
+
+    def insert(value: str, n: int) -> None:
+        row = {**others, column: value}
+        if table == "candidates":
+            row["id"] = f"c{n}"
+        names = ", ".join(row)
+        db.execute(
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(row))})", [*row.values()]
+        )
+
+    (rows_before,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    for n, value in enumerate(allowed):
+        insert(value, n)
+    for n, value in enumerate(["other", allowed[0].upper(), f"{allowed[0]} ", ""]):
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+            insert(value, 100 + n)
+    (rows,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert rows == rows_before + len(allowed)
+    db.close()

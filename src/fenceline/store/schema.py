@@ -3,6 +3,12 @@
 The schema version is kept in ``fenceline_meta``; :data:`MIGRATIONS` maps each version to the
 SQL that brings a project from the version before it. A project newer than this fenceline is
 refused rather than misread.
+
+A column's allowed values are checked as ``CHECK (x = 'a' OR x = 'b')``, not ``x IN ('a', 'b')``:
+the same rule, but SQLite evaluates a CHECK's IN list by building a small temporary table on
+every row it inserts. For the 2,873 candidates of a 67 MP scene's queue that was 16 ms of 36
+(``benchmarks/detect_speed.py``; docs/imagery.md §5). Projects made before keep the IN form,
+which means the same.
 """
 
 from __future__ import annotations
@@ -130,7 +136,7 @@ CREATE TABLE fenceline_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE border (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, geom LINESTRING NOT NULL,
-  name TEXT, side TEXT NOT NULL DEFAULT 'left' CHECK (side IN ('left', 'right')));
+  name TEXT, side TEXT NOT NULL DEFAULT 'left' CHECK (side = 'left' OR side = 'right'));
 CREATE TABLE areas (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON,
   name TEXT NOT NULL UNIQUE, from_km REAL, to_km REAL);
@@ -147,7 +153,8 @@ CREATE TABLE facilities (
 CREATE TABLE observations (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, feature_id TEXT NOT NULL, image_id TEXT,
   observed DATE NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('present', 'absent', 'upgraded', 'removed', 'unclear')),
+  state TEXT NOT NULL CHECK (state = 'present' OR state = 'absent' OR state = 'upgraded'
+                             OR state = 'removed' OR state = 'unclear'),
   analyst TEXT, note TEXT);
 CREATE UNIQUE INDEX observations_unique
   ON observations (feature_id, ifnull(image_id, ''), observed, state);
@@ -179,12 +186,13 @@ MIGRATIONS[2] = """
 CREATE TABLE candidates (
   fid INTEGER PRIMARY KEY AUTOINCREMENT, geom GEOMETRY,
   id TEXT UNIQUE NOT NULL, run_id TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('new_structure', 'removed_structure', 'new_linear',
-                                     'removed_linear')),
+  kind TEXT NOT NULL CHECK (kind = 'new_structure' OR kind = 'removed_structure'
+                            OR kind = 'new_linear' OR kind = 'removed_linear'),
   score REAL, area_m2 REAL, length_m REAL,
   before_image TEXT NOT NULL, after_image TEXT NOT NULL,
   tile_row INTEGER, tile_col INTEGER, window TEXT, detector TEXT,
-  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+  status TEXT NOT NULL DEFAULT 'pending'
+    CHECK (status = 'pending' OR status = 'accepted' OR status = 'rejected'),
   decided_by TEXT, decided_at DATETIME, feature_id TEXT, note TEXT);
 CREATE INDEX candidates_run ON candidates (run_id);
 CREATE INDEX candidates_status ON candidates (status);
