@@ -1472,6 +1472,7 @@ def _change_sweep(
     cols_b = np.empty((hb, w), np.float32)
     cols_a = np.empty((hb, w), np.float32)
     cell_step = np.zeros(wb, np.float32)
+    starts = _cell_starts(low_c, wb)
     acc_b = np.empty(w, np.float32)
     acc_a = np.empty(w, np.float32)
     kept = 4 * block + 1  # aligned rows of the after image waiting for their backgrounds
@@ -1504,8 +1505,8 @@ def _change_sweep(
             while ready < hb and (ready + 2 < means_done or means_done == hb):
                 _median_row(padded_b, grid_b, ready)
                 _median_row(padded_a, grid_a, ready)
-                _upsample_row(grid_b, ready, low_c, frac_c, cell_step, cols_b)
-                _upsample_row(grid_a, ready, low_c, frac_c, cell_step, cols_a)
+                _upsample_row(grid_b, ready, starts, frac_c, cell_step, cols_b)
+                _upsample_row(grid_a, ready, starts, frac_c, cell_step, cols_a)
                 ready += 1
         # the input rows whose backgrounds are ready, and the map rows they complete
         while contrast <= r and min(low_r[contrast] + 1, last) < ready:
@@ -1611,15 +1612,34 @@ def change_sweep(
 
 
 @_jit
-def _upsample_row(grid, i, low_c, frac_c, step, out):  # pragma: no cover - compiled
-    """Row ``i`` of ``grid`` upsampled along its columns into row ``i`` of ``out``; ``step``
-    (one per cell, the last 0, as numpy pads) is scratch."""
+def _cell_starts(low, cells):  # pragma: no cover - compiled
+    """Where each cell's run of pixels starts in ``low`` (each pixel's lower cell, never
+    decreasing), and its end: ``cells + 1`` positions."""
+    starts = np.empty(cells + 1, np.intp)
+    k = 0
+    for c in range(low.shape[0]):
+        while k <= low[c]:
+            starts[k] = c
+            k += 1
+    while k <= cells:
+        starts[k] = low.shape[0]
+        k += 1
+    return starts
+
+
+@_jit
+def _upsample_row(grid, i, starts, frac_c, step, out):  # pragma: no cover - compiled
+    """Row ``i`` of ``grid`` upsampled along its columns into row ``i`` of ``out``, cell by
+    cell (``starts``: :func:`_cell_starts` of the pixels' lower cells); ``step`` (one per
+    cell, the last 0, as numpy pads) is scratch."""
     wb = grid.shape[1]
     for k in range(wb - 1):
         step[k] = grid[i, k + 1] - grid[i, k]
-    for c in range(low_c.shape[0]):
-        k = low_c[c]
-        out[i, c] = grid[i, k] + step[k] * frac_c[c]
+    row = out[i]
+    for k in range(wb):
+        g, s = grid[i, k], step[k]
+        for c in range(starts[k], starts[k + 1]):
+            row[c] = g + s * frac_c[c]
 
 
 @_jit
