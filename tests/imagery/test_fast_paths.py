@@ -338,6 +338,21 @@ def test_the_sweeps_grids_are_the_numpy_grids(shape, shift, gain, seed) -> None:
     np.testing.assert_array_equal(grid_b, median)
 
 
+@given(n=st.integers(1, 300), block=st.sampled_from([1, 2, 3, 8, 16]))
+def test_each_cells_columns_are_one_run(n, block) -> None:
+    """The sweep upsamples a grid row cell by cell: ``_cell_starts`` gives each cell's
+    columns as one run, exactly the columns whose lower cell it is (the clipped first and
+    last columns included), and every column once."""
+    from fenceline.imagery.radiometry import _resampling
+
+    low, _ = _resampling(n, block)
+    cells = -(-n // block)
+    starts = kernels._cell_starts(low, cells)
+    assert starts[0] == 0 and starts[-1] == n
+    for k in range(cells):
+        assert np.array_equal(np.flatnonzero(low == k), np.arange(starts[k], starts[k + 1]))
+
+
 def test_cloud_blocks_and_scale_in_one_pass() -> None:
     """The scale and the cloud blocks' zero in one pass: what numpy's two steps give (the
     sign kept, -0.0 too), at a tile size that is not a multiple of the block."""
