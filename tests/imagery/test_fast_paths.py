@@ -353,6 +353,31 @@ def test_each_cells_columns_are_one_run(n, block) -> None:
         assert np.array_equal(np.flatnonzero(low == k), np.arange(starts[k], starts[k + 1]))
 
 
+@given(
+    n=st.integers(1, 300),
+    block=st.sampled_from([1, 2, 3, 8, 16]),
+    seed=st.integers(0, 2**16),
+)
+def test_a_grid_row_upsamples_as_numpy_gathers_it(n, block, seed) -> None:
+    """Each pixel of an upsampled grid row is ``g[low] + (g[low + 1] - g[low]) * frac``
+    (0 past the last cell), to the bit, whether its cell is written as 8 statements (the
+    inner cells of an 8 px grid) or as a loop (the others)."""
+    from fenceline.imagery.radiometry import _resampling
+
+    low, frac = _resampling(n, block)
+    cells = -(-n // block)
+    grid = np.random.default_rng(seed).normal(100, 30, (2, cells)).astype(np.float32)
+    step = np.zeros(cells, np.float32)
+    step[:-1] = grid[1, 1:] - grid[1, :-1]
+    expected = grid[1, low] + step[low] * frac
+    out = np.full((2, n), np.nan, np.float32)
+    kernels._upsample_row(
+        grid, 1, kernels._cell_starts(low, cells), frac, np.zeros(cells, np.float32), out
+    )
+    np.testing.assert_array_equal(out[1].view(np.uint32), expected.view(np.uint32))
+    assert np.isnan(out[0]).all()  # only row 1 is written
+
+
 def test_cloud_blocks_and_scale_in_one_pass() -> None:
     """The scale and the cloud blocks' zero in one pass: what numpy's two steps give (the
     sign kept, -0.0 too), at a tile size that is not a multiple of the block."""

@@ -1631,15 +1631,30 @@ def _cell_starts(low, cells):  # pragma: no cover - compiled
 def _upsample_row(grid, i, starts, frac_c, step, out):  # pragma: no cover - compiled
     """Row ``i`` of ``grid`` upsampled along its columns into row ``i`` of ``out``, cell by
     cell (``starts``: :func:`_cell_starts` of the pixels' lower cells); ``step`` (one per
-    cell, the last 0, as numpy pads) is scratch."""
+    cell, the last 0, as numpy pads) is scratch.
+
+    A cell of 8 columns (every inner cell of the detector's 8 px grid) is written as 8
+    statements, with no loop: as a loop whose length the compiler cannot know, the same
+    upsampling cost 2.4 times as much (docs/imagery.md §5, ninth session)."""
     wb = grid.shape[1]
     for k in range(wb - 1):
         step[k] = grid[i, k + 1] - grid[i, k]
     row = out[i]
     for k in range(wb):
         g, s = grid[i, k], step[k]
-        for c in range(starts[k], starts[k + 1]):
-            row[c] = g + s * frac_c[c]
+        c0, c1 = starts[k], starts[k + 1]
+        if c1 - c0 == 8:
+            row[c0] = g + s * frac_c[c0]
+            row[c0 + 1] = g + s * frac_c[c0 + 1]
+            row[c0 + 2] = g + s * frac_c[c0 + 2]
+            row[c0 + 3] = g + s * frac_c[c0 + 3]
+            row[c0 + 4] = g + s * frac_c[c0 + 4]
+            row[c0 + 5] = g + s * frac_c[c0 + 5]
+            row[c0 + 6] = g + s * frac_c[c0 + 6]
+            row[c0 + 7] = g + s * frac_c[c0 + 7]
+        else:
+            for c in range(c0, c1):
+                row[c] = g + s * frac_c[c]
 
 
 @_jit
