@@ -476,6 +476,10 @@ def main() -> None:
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1 run")
+    if args.rounds < 3:
+        parser.error("--rounds: at least 3 (an interval from fewer rounds says nothing)")
     if args.child:
         child(args.child, args.tmp)
         return
