@@ -321,23 +321,19 @@ def compare(
     return one_process
 
 
-def added(seconds: dict[int, tuple[float, float]], small: int, large: int) -> tuple[float, float]:
-    """The extra reading and the extra detection (seconds, one process) of scene ``large``
-    over scene ``small``: the per-scene plan and set-up cancelled out."""
-    return seconds[large][0] - seconds[small][0], seconds[large][1] - seconds[small][1]
-
-
 def marginal(seconds: dict[int, tuple[float, float]], what: str) -> None:
     """The ratio of what each larger scene adds: its extra reading over its extra detection
     (one process), the per-scene plan and set-up cancelled out; the ratio larger scenes
     approach."""
     sizes = sorted(seconds)
     for small, large in itertools.pairwise(sizes):
-        extra_read, extra_detect = added(seconds, small, large)
-        if extra_detect > 0:
+        ratio = added_ratio([(*seconds[small], *seconds[large])])  # one round: the medians
+        if math.isfinite(ratio):
+            extra_read = seconds[large][0] - seconds[small][0]
+            extra_detect = seconds[large][1] - seconds[small][1]
             print(
                 f"  {what}, {small} to {large} px: ratio of the extra "
-                f"{(large**2 - small**2) / 1e6:.0f} MP {extra_read / extra_detect:.2f} "
+                f"{(large**2 - small**2) / 1e6:.0f} MP {ratio:.2f} "
                 f"({extra_read:.3f} s more reading, {extra_detect:.3f} s more detection)"
             )
 
@@ -348,7 +344,7 @@ AT_SCALE_MIN_PX = 8192
 
 def scale_rounds(
     tmp: Path, pairs: dict[int, Any], label: str, rounds: int
-) -> list[tuple[float, float, float, float]]:
+) -> list[tuple[float, ...]]:
     """Interleaved rounds on the two scenes of ``pairs`` (side in px: pair), in one process:
     each round reads and detects the smaller scene, then the larger, so a slow spell of the
     machine falls on all four timings of a round and not on one scene's. Returns each
@@ -357,13 +353,13 @@ def scale_rounds(
     projects = {size: fresh_project(tmp, pairs[size], f"scale-{label}-{size}") for size in pairs}
     for size in (small, large):  # warm the page cache and the datasets
         read_only(projects[size])
-    out = []
+    out: list[tuple[float, ...]] = []
     for i in range(rounds):
         timings: list[float] = []
         for size in (small, large):
             timings.append(read_only(projects[size]))
             timings.append(detect_once(tmp, pairs[size], f"scale-{label}-{size}-{i}", 1)[0])
-        out.append((timings[0], timings[1], timings[2], timings[3]))
+        out.append(tuple(timings))
     for project in projects.values():
         project.close()
     return out
