@@ -36,6 +36,43 @@ def test_tile_cores_cover_every_pixel_once() -> None:
     assert (cover == 1).all()
 
 
+def test_what_lies_on_a_seam_belongs_to_one_tile() -> None:
+    """A structure whose centroid is on the corner where four cores meet belongs to exactly
+    one tile (cores are half-open: the one whose core starts there), as does one centred on
+    a seam between two; a line across a seam is split there, its parts adding up to it."""
+    from fenceline.imagery.pipeline import TileJob, _to_image
+
+    tiles = tile_grid(2048, 2048, size=1024, overlap=32)
+    shapes = {
+        "on the corner": shapely.box(1020, 1018, 1028, 1030),
+        "on a seam": shapely.box(1021, 300, 1027, 306),
+        "across a seam": shapely.LineString([(1000.5, 100.5), (1050.5, 100.5)]),
+    }
+    kept: dict[str, list[tuple[int, ...]]] = {name: [] for name in shapes}
+    lengths = []
+    for t in tiles:
+        col, row = t.read[:2]
+        job = TileJob("", "", t, (0, 0), (0.0, 0.0), 1.0, {}, (1.0, 0, 0, 0, 1.0, 0), 0.5)
+        for name, g in shapes.items():
+            line = g.geom_type == "LineString"
+            found = Candidates(
+                np.array(["new_linear" if line else "new_structure"], object),
+                np.array([shapely.transform(g, lambda xy, o=(col, row): xy - o)], object),
+                np.array([0.9]),
+                np.array([24.0]),
+                np.array([g.length * 0.5 if line else 4.0]),
+            )
+            out = _to_image(found, job)
+            if len(out):
+                kept[name].append(t.core)
+                if line:
+                    lengths.extend(out.length_m.tolist())
+    assert kept["on the corner"] == [(1024, 1024, 1024, 1024)]
+    assert kept["on a seam"] == [(1024, 0, 1024, 1024)]
+    assert kept["across a seam"] == [(0, 0, 1024, 1024), (1024, 0, 1024, 1024)]
+    assert sorted(lengths) == [11.75, 13.25]  # 23.5 and 26.5 px at 0.5 m
+
+
 def test_coregistration_recovers_the_shift(project: fenceline.Project, pair) -> None:
     p = plan(project.store, "before", "after", tile_size=256)
     # the after image was shifted by pair.shift_px: its pixel (r + dy, c + dx) shows (r, c)

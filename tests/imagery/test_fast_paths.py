@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from fenceline.imagery import scheduler
-from fenceline.imagery.detect import _polygon, _spread
+from fenceline.imagery.detect import _polygon, _spread, vectorise_columns
 from fenceline.imagery.linear import _fill_holes
 from fenceline.imagery.radiometry import block_means, box_mean, grid_median, upsample
 
@@ -635,6 +635,57 @@ def test_vectorise_kernels_match_numpy_on_random_maps(shape, density, seed) -> N
         assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
         for key in ("score", "area_m2", "length_m"):
             assert a[key] == pytest.approx(b[key], rel=1e-12)
+
+
+def _tile_job(core: tuple[int, int, int, int], shape: tuple[int, int]):
+    """A job whose read window is the whole map (``shape``) and whose core is ``core``
+    (col, row, width, height), in pixel coordinates (an identity transform)."""
+    from fenceline.imagery.pipeline import TileJob
+    from fenceline.imagery.tiles import Tile
+
+    tile = Tile(0, 0, core, (0, 0, shape[1], shape[0]))
+    return TileJob("", "", tile, (0, 0), (0.0, 0.0), 1.0, {}, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), 0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(8, 120), st.integers(8, 120)),
+    density=st.floats(0.01, 0.3),
+    seed=st.integers(0, 999),
+    corners=st.tuples(*(st.floats(0, 1),) * 4),
+    compiled=st.booleans(),
+)
+def test_a_tile_vectorising_only_its_core_keeps_the_same_candidates(
+    shape, density, seed, corners, compiled
+) -> None:
+    """A tile vectorises only the components that reach into its core (``within``): what it
+    keeps of them (``_to_image``: polygons by centroid, lines clipped) is what it keeps when
+    every component is vectorised, on the compiled and the numpy path, to the coordinate."""
+    from fenceline.imagery.pipeline import _core_window, _to_image
+
+    rng = np.random.default_rng(seed)
+    seeds = rng.random(shape) < density
+    strength = ndimage.uniform_filter(
+        (seeds * rng.normal(0, 6, shape)).astype(np.float32), size=int(rng.integers(1, 6))
+    )
+    h, w = shape
+    x0, x1 = sorted(round(c * w) for c in corners[:2])
+    y0, y1 = sorted(round(c * h) for c in corners[2:])
+    job = _tile_job((x0, y0, max(1, x1 - x0), max(1, y1 - y0)), shape)
+    with numba_paths(compiled):
+        every = _to_image(vectorise_columns(strength, gsd_m=0.5), job).records()
+        within = vectorise_columns(strength, gsd_m=0.5, within=_core_window(job))
+        kept = _to_image(within, job).records()
+    assert len(within) <= len(vectorise_columns(strength, gsd_m=0.5))
+    assert len(kept) == len(every)
+    for a, b in zip(kept, every, strict=True):
+        assert a["kind"] == b["kind"]
+        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
+        assert (a["score"], a["area_m2"], a["length_m"]) == (
+            b["score"],
+            b["area_m2"],
+            b["length_m"],
+        )
 
 
 def test_vectorise_with_kernels_gives_the_numpy_candidates(numpy_only) -> None:

@@ -504,6 +504,7 @@ def vectorise(
     elongation: float = 4.0,
     scale: float = 1.0,
     cloud: np.ndarray | None = None,
+    within: tuple[float, float, float, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row):
     :func:`vectorise_columns`' candidates as one dict each (:data:`CANDIDATE_FIELDS`)."""
@@ -516,6 +517,7 @@ def vectorise(
         elongation=elongation,
         scale=scale,
         cloud=cloud,
+        within=within,
     ).records()
 
 
@@ -529,6 +531,7 @@ def vectorise_columns(
     elongation: float = 4.0,
     scale: float = 1.0,
     cloud: np.ndarray | None = None,
+    within: tuple[float, float, float, float] | None = None,
 ) -> Candidates:
     """Candidates from a change-strength map, geometries in pixel coordinates (x=col, y=row),
     as columns (:class:`Candidates`).
@@ -546,6 +549,12 @@ def vectorise_columns(
 
     The map is labelled once; each kept component is then measured, outlined or traced only
     within its bounding window.
+
+    ``within`` (``x0, y0, x1, y1``, in the map's pixel coordinates): only components whose
+    bounding box reaches into that window's interior are vectorised. A tile passes its core
+    window: a component wholly in the overlap margin can give no candidate that the tile
+    keeps (a polygon's centroid lies inside its component's bounding box, a line's vertices
+    at its pixels' centres), so it is not outlined or traced at all.
     """
     kernels = _kernels()
     if kernels is not None:
@@ -559,6 +568,7 @@ def vectorise_columns(
             max_structure_m=max_structure_m,
             min_line_m=min_line_m,
             elongation=elongation,
+            within=within,
         )
     return Candidates.from_records(
         _vectorise_numpy(
@@ -570,8 +580,18 @@ def vectorise_columns(
             elongation=elongation,
             scale=scale,
             cloud=cloud,
+            within=within,
         )
     )
+
+
+def _reaches(left: Any, top: Any, right: Any, bottom: Any, within: tuple[float, ...] | None) -> Any:
+    """Which bounding boxes (pixel edges: ``right`` and ``bottom`` one past the last pixel)
+    reach into the interior of the window ``within`` (``x0, y0, x1, y1``; None: all)."""
+    if within is None:
+        return np.ones(np.shape(left), bool)
+    x0, y0, x1, y1 = within
+    return (right > x0) & (left < x1) & (bottom > y0) & (top < y1)
 
 
 def _vectorise_numpy(
@@ -584,6 +604,7 @@ def _vectorise_numpy(
     elongation: float,
     scale: float,
     cloud: np.ndarray | None,
+    within: tuple[float, float, float, float] | None = None,
 ) -> list[dict[str, Any]]:
     """:func:`vectorise` in numpy and SciPy, one component after another (the kernels'
     reference)."""
@@ -607,6 +628,8 @@ def _vectorise_numpy(
     if len(kept) == 0:
         return []
     slices = ndimage.find_objects(labels, max_label=int(kept[-1]))
+    boxes = np.array([[sl[1].start, sl[0].start, sl[1].stop, sl[0].stop] for sl in slices])
+    kept = kept[_reaches(*boxes[kept - 1].T, within)]
     params = {
         "gsd_m": gsd_m,
         "min_area_m2": min_area_m2,
@@ -683,7 +706,12 @@ def _structures(
 
 
 def _vectorise_kernels(
-    kernels: Any, strength: np.ndarray, scale: np.float32, cloud: np.ndarray | None, **params: float
+    kernels: Any,
+    strength: np.ndarray,
+    scale: np.float32,
+    cloud: np.ndarray | None,
+    within: tuple[float, float, float, float] | None = None,
+    **params: float,
 ) -> Candidates:
     """:func:`vectorise_columns` with compiled kernels and no Python work per component but
     the thinning of linear ones: labelling and statistics in one sweep, every structure's
@@ -698,7 +726,17 @@ def _vectorise_kernels(
     gsd_m = params["gsd_m"]
     px_area = gsd_m**2
     min_px = max(1, int(params["min_area_m2"] / px_area))
-    kept = np.flatnonzero((stats[:, kernels.STRONG] > 0) & (stats[:, kernels.AREA] >= min_px))
+    kept = np.flatnonzero(
+        (stats[:, kernels.STRONG] > 0)
+        & (stats[:, kernels.AREA] >= min_px)
+        & _reaches(
+            stats[:, kernels.LEFT],
+            stats[:, kernels.TOP],
+            stats[:, kernels.RIGHT],
+            stats[:, kernels.BOTTOM],
+            within,
+        )
+    )
     if len(kept) == 0:
         return Candidates.empty()
     rows = stats[kept]

@@ -467,45 +467,66 @@ def run_tile(
 
             strength[ndimage.binary_dilation(nodata, iterations=NODATA_MARGIN_PX)] = 0
     lap("change map")
-    found = vectorise_columns(strength, gsd_m=job.gsd_m, scale=scale, cloud=cloud)
+    # components wholly in the overlap margin are a neighbour's: not vectorised here
+    found = vectorise_columns(
+        strength, gsd_m=job.gsd_m, scale=scale, cloud=cloud, within=_core_window(job)
+    )
     candidates = _to_image(found, job)
     lap("vectorisation")
     return TileResult(job.tile.row, job.tile.col, job.tile.window_text, candidates)
 
 
-def _to_image(found: Candidates, job: TileJob) -> Candidates:
-    """Keep what belongs to the tile's core (a polygon by its centroid, a line clipped to
-    it) and map pixel coordinates of the read window to the image CRS; all geometry
-    operations run once over the tile's candidates, not per candidate."""
-    if not len(found):
-        return Candidates.empty()
+def _core_window(job: TileJob) -> tuple[int, int, int, int]:
+    """The tile's core as ``x0, y0, x1, y1`` in pixel coordinates of its read window."""
     col, row = job.tile.read[:2]
     c_col, c_row, c_w, c_h = job.tile.core
-    core = shapely.box(c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h)
+    return c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h
+
+
+def _to_image(found: Candidates, job: TileJob) -> Candidates:
+    """Keep what belongs to the tile's core and map pixel coordinates of the read window to
+    the image CRS; all geometry operations run once over the tile's candidates, not per
+    candidate.
+
+    A polygon belongs to the tile whose core holds its centroid, half-open (``x0 <= x <
+    x1``, ``y0 <= y < y1``), so one on the seam of two cores belongs to exactly one of them
+    (the hulls' vertices are whole pixels, and GEOS's centroid of them is exact where it
+    falls on a seam). A line is clipped to the core; a line wholly inside it is kept as it is.
+    """
+    if not len(found):
+        return Candidates.empty()
+    x0, y0, x1, y1 = _core_window(job)
     geoms = found.geometry
     polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
-    inside = np.zeros(len(geoms), bool)
-    inside[polygon] = shapely.contains(core, shapely.centroid(geoms[polygon]))
-    clipped = geoms.copy()
-    # a line inside the core stays as it is; only the others are clipped (GEOS overlay)
-    x0, y0, x1, y1 = c_col - col, c_row - row, c_col - col + c_w, c_row - row + c_h
+    # a line wholly inside the core is kept as it is (a polygon is never cut)
     bounds = shapely.bounds(geoms)
     cut = ~polygon & ~(
         (bounds[:, 0] >= x0) & (bounds[:, 1] >= y0) & (bounds[:, 2] <= x1) & (bounds[:, 3] <= y1)
     )
-    clipped[cut] = shapely.intersection(geoms[cut], core)
-    parts, owner = shapely.get_parts(clipped, return_index=True)
-    line_part = ~polygon[owner]
-    part_length = shapely.length(parts)
-    keep = np.where(line_part, part_length > 0, inside[owner])
-    parts, owner, line_part, part_length = (
-        parts[keep],
-        owner[keep],
-        line_part[keep],
-        part_length[keep],
-    )
-    if len(parts) == 0:
+    keep = found.length_m > 0  # a line: its length; a polygon: by its centroid, below
+    if polygon.any():
+        centre = shapely.get_coordinates(shapely.centroid(geoms[polygon]))
+        keep[polygon] = (
+            (centre[:, 0] >= x0) & (centre[:, 0] < x1) & (centre[:, 1] >= y0) & (centre[:, 1] < y1)
+        )
+    index = np.flatnonzero(keep & ~cut)
+    parts, length_m = geoms[index], found.length_m[index]
+    if cut.any():
+        # each part of a clipped line has its candidate's fields and its own length
+        which = np.flatnonzero(cut)
+        clipped, at = shapely.get_parts(
+            shapely.intersection(geoms[which], shapely.box(x0, y0, x1, y1)), return_index=True
+        )
+        clipped_m = shapely.length(clipped) * job.gsd_m
+        made = clipped_m > 0
+        index = np.concatenate([index, which[at[made]]])
+        order = np.argsort(index, kind="stable")  # in the candidates' order, parts in theirs
+        index = index[order]
+        parts = np.concatenate([parts, clipped[made]])[order]
+        length_m = np.concatenate([length_m, clipped_m[made]])[order]
+    if len(index) == 0:
         return Candidates.empty()
+    col, row = job.tile.read[:2]
     a, b, c, d, e, f = job.transform
     mapped = shapely.transform(
         parts,
@@ -516,9 +537,7 @@ def _to_image(found: Candidates, job: TileJob) -> Candidates:
             ]
         ),
     )
-    # each part has its candidate's fields; a line's length is its clipped part's
-    out = found.take(owner)
-    length_m = np.where(line_part, part_length * job.gsd_m, out.length_m)
+    out = found.take(index)
     return Candidates(out.kind, mapped, out.score, out.area_m2, length_m)
 
 
