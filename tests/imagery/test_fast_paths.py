@@ -441,6 +441,29 @@ def test_labelling_kernel_is_scipy_label_with_its_statistics(shape, density, see
 
 @settings(max_examples=60, deadline=None)
 @given(shape=wide_shapes, density=st.floats(0.05, 0.8), seed=st.integers(0, 999))
+def test_compiled_spread_is_the_closed_form_in_numpy(shape, density, seed) -> None:
+    """The axes' spread from components' sums, compiled, is numpy's closed form of the
+    covariance to the bit (detection's linear/compact rule compares it with thresholds)."""
+    rng = np.random.default_rng(seed)
+    strength = (rng.normal(0, 1, shape) * (rng.random(shape) < density)).astype(np.float32)
+    stats = kernels.label_runs(strength).stats
+    n = stats[:, kernels.AREA]
+    sr, sc, srr, scc, src = (stats[:, 8 + j] for j in range(5))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (srr - sr * sr / n) / (n - 1)
+        d = (scc - sc * sc / n) / (n - 1)
+        b = (src - sr * sc / n) / (n - 1)
+        mid = (a + d) / 2
+        radius = np.sqrt(np.maximum(0.0, ((a - d) / 2) ** 2 + b * b))
+        major = np.where(n <= 2, 1.0, np.sqrt(np.maximum(mid + radius, 1e-6)))
+        minor = np.where(n <= 2, 1.0, np.sqrt(np.maximum(mid - radius, 1e-6)))
+    found_major, found_minor = kernels.spread(stats)
+    np.testing.assert_array_equal(found_major, major)
+    np.testing.assert_array_equal(found_minor, minor)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=wide_shapes, density=st.floats(0.05, 0.8), seed=st.integers(0, 999))
 def test_strong_parts_are_scipys_labels_of_the_strong_pixels(shape, density, seed) -> None:
     """The strong parts of chosen components: SciPy's labels of their strong pixels, each
     part's statistics, and the component each lies in."""
@@ -836,6 +859,14 @@ def test_corner_hulls_are_the_convex_rings_of_the_corners(shape, density, seed) 
         np.testing.assert_array_equal(shapely.get_coordinates(a), shapely.get_coordinates(b))
         geos = shapely.normalize(shapely.convex_hull(shapely.multipoints(args[0][args[1] == g])))
         assert shapely.equals_exact(a, geos, 0)
+    # the corners and their hulls in one call: the same polygons, mask and cores
+    fused, fused_ok, fused_core = kernels.structure_hulls(strength, components, every, 2)
+    np.testing.assert_array_equal(fused_ok, ok)
+    np.testing.assert_array_equal(fused_core, core)
+    assert len(fused) == len(found)
+    for a, b in zip(fused, found, strict=True):
+        np.testing.assert_array_equal(shapely.get_coordinates(a), shapely.get_coordinates(b))
+        assert shapely.get_num_interior_rings(a) == 0
 
 
 @settings(max_examples=30, deadline=None)

@@ -688,17 +688,14 @@ def _structures(
     px_area: float,
 ) -> tuple[np.ndarray, Candidates] | None:
     """Structure candidates of the components ``indices`` (of ``components``): those whose
-    strong part has at least ``min_px`` pixels (``_candidate``'s rule), outlined by one
-    compiled hull call (the corners' own order: no sort). ``owner[i]``, ``new[i]`` and
-    ``length_m[i]`` are component ``indices[i]``'s candidate order, kind and length. Returns
-    the owners of the candidates made and the candidates, or None."""
-    points, corner_of, core = kernels.structure_corners(strength, components, indices, scale)
-    ok = core >= min_px
-    if not ok.any():
+    strong part has at least ``min_px`` pixels (``_candidate``'s rule), outlined in one
+    compiled call (``kernels.structure_hulls``: the corners' own order, no sort).
+    ``owner[i]``, ``new[i]`` and ``length_m[i]`` are component ``indices[i]``'s candidate
+    order, kind and length. Returns the owners of the candidates made and the candidates,
+    or None."""
+    hulls, ok, core = kernels.structure_hulls(strength, components, indices, min_px, scale)
+    if not len(hulls):
         return None
-    renumber = np.cumsum(ok) - 1
-    chosen = ok[corner_of]
-    hulls = kernels.corner_hulls(points[chosen], renumber[corner_of[chosen]], int(renumber[-1]) + 1)
     peaks = components.stats[indices[ok], kernels.PEAK].astype(np.float32).astype(np.float64)
     kinds = np.where(new[ok], "new_structure", "removed_structure").astype(object)
     found = Candidates(kinds, hulls, 1 - np.exp(-peaks / 3), core[ok] * px_area, length_m[ok])
