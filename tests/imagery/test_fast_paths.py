@@ -696,10 +696,29 @@ def test_a_tile_vectorising_only_its_core_keeps_the_same_candidates(
     y0, y1 = sorted(round(c * h) for c in corners[2:])
     job = _tile_job((x0, y0, max(1, x1 - x0), max(1, y1 - y0)), shape)
     with numba_paths(compiled):
-        every = _to_image(vectorise_columns(strength, gsd_m=0.5), job).records()
+        found = vectorise_columns(strength, gsd_m=0.5)
+        every = _to_image(found, job).records()
         within = vectorise_columns(strength, gsd_m=0.5, within=_core_window(job))
         kept = _to_image(within, job).records()
-    assert len(within) <= len(vectorise_columns(strength, gsd_m=0.5))
+    assert len(within) <= len(found)
+    # what a tile keeps, one candidate at a time: a polygon whose centroid is in the
+    # half-open core, each part of positive length of a line clipped to the closed core
+    core = shapely.box(*_core_window(job))
+    expected = []
+    for c in found.records():
+        g = c["geometry"]
+        if g.geom_type == "Polygon":
+            x, y = g.centroid.x, g.centroid.y
+            if x0 <= x < x0 + max(1, x1 - x0) and y0 <= y < y0 + max(1, y1 - y0):
+                expected.append(c)
+            continue
+        for part in shapely.get_parts(g if core.contains(g) else g.intersection(core)):
+            if part.length > 0:
+                expected.append(dict(c, geometry=part, length_m=part.length * 0.5))
+    assert len(every) == len(expected)
+    for a, b in zip(every, expected, strict=True):
+        assert a["kind"] == b["kind"] and a["length_m"] == b["length_m"]
+        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
     assert len(kept) == len(every)
     for a, b in zip(kept, every, strict=True):
         assert a["kind"] == b["kind"]

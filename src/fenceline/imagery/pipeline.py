@@ -498,15 +498,19 @@ def _to_image(found: Candidates, job: TileJob) -> Candidates:
     x0, y0, x1, y1 = _core_window(job)
     geoms = found.geometry
     polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
-    # a line wholly inside the core is kept as it is (a polygon is never cut)
     bounds = shapely.bounds(geoms)
-    cut = ~polygon & ~(
+    boxed = (
         (bounds[:, 0] >= x0) & (bounds[:, 1] >= y0) & (bounds[:, 2] <= x1) & (bounds[:, 3] <= y1)
     )
-    keep = found.length_m > 0  # a line: its length; a polygon: by its centroid, below
-    if polygon.any():
-        centre = shapely.get_coordinates(shapely.centroid(geoms[polygon]))
-        keep[polygon] = (
+    cut = ~polygon & ~boxed  # a line wholly inside the core is kept as it is
+    keep = found.length_m > 0  # a line with a length; a polygon by its centroid:
+    # that lies strictly inside the polygon's box, so one whose box is in the core (its edges
+    # may be the core's) is the tile's, and only those across an edge need the centroid
+    keep[polygon] = boxed[polygon]
+    across = np.flatnonzero(polygon & ~boxed)
+    if len(across):
+        centre = shapely.get_coordinates(shapely.centroid(geoms[across]))
+        keep[across] = (
             (centre[:, 0] >= x0) & (centre[:, 0] < x1) & (centre[:, 1] >= y0) & (centre[:, 1] < y1)
         )
     index = np.flatnonzero(keep & ~cut)
