@@ -503,9 +503,10 @@ def _to_image(found: Candidates, job: TileJob) -> Candidates:
         (bounds[:, 0] >= x0) & (bounds[:, 1] >= y0) & (bounds[:, 2] <= x1) & (bounds[:, 3] <= y1)
     )
     cut = ~polygon & ~boxed  # a line wholly inside the core is kept as it is
-    keep = found.length_m > 0  # a line with a length; a polygon by its centroid:
-    # that lies strictly inside the polygon's box, so one whose box is in the core (its edges
-    # may be the core's) is the tile's, and only those across an edge need the centroid
+    # a line is kept with a length, a polygon by its centroid. That lies strictly inside the
+    # polygon's box, so one whose box is in the core (its edges may be the core's) is the
+    # tile's, and only those across an edge need the centroid
+    keep = found.length_m > 0
     keep[polygon] = boxed[polygon]
     across = np.flatnonzero(polygon & ~boxed)
     if len(across):
