@@ -163,6 +163,20 @@ def test_cloud_blocks_are_silenced_at_any_tile_size(shape) -> None:
 kernels = pytest.importorskip("fenceline.imagery.kernels")
 
 
+def assert_same_candidates(found: list[dict], expected: list[dict]) -> None:
+    """Candidates (dicts) equal one for one, in order: kind, geometry to the coordinate and
+    the numbers exactly."""
+    assert len(found) == len(expected)
+    for a, b in zip(found, expected, strict=True):
+        assert a["kind"] == b["kind"]
+        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
+        assert (a["score"], a["area_m2"], a["length_m"]) == (
+            b["score"],
+            b["area_m2"],
+            b["length_m"],
+        )
+
+
 @contextlib.contextmanager
 def numba_paths(on: bool):
     """Run the compiled (``on``) or the numpy reference paths (``FENCELINE_NUMBA=0``)."""
@@ -561,15 +575,7 @@ def test_vectorising_the_parts_is_vectorising_the_map(shape, density, seed, clou
             expected = vectorise(made, gsd_m=0.5)
             found = vectorise(signed, gsd_m=0.5, scale=scale, cloud=cloud)
         np.testing.assert_array_equal(signed, kept)
-        assert len(found) == len(expected)
-        for a, b in zip(found, expected, strict=True):
-            assert a["kind"] == b["kind"]
-            assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
-            assert (a["score"], a["area_m2"], a["length_m"]) == (
-                b["score"],
-                b["area_m2"],
-                b["length_m"],
-            )
+        assert_same_candidates(found, expected)
 
 
 def test_a_detectors_parts_make_its_map() -> None:
@@ -703,13 +709,13 @@ def test_a_tile_vectorising_only_its_core_keeps_the_same_candidates(
     assert len(within) <= len(found)
     # what a tile keeps, one candidate at a time: a polygon whose centroid is in the
     # half-open core, each part of positive length of a line clipped to the closed core
-    core = shapely.box(*_core_window(job))
+    cx0, cy0, cx1, cy1 = _core_window(job)
+    core = shapely.box(cx0, cy0, cx1, cy1)
     expected = []
     for c in found.records():
         g = c["geometry"]
         if g.geom_type == "Polygon":
-            x, y = g.centroid.x, g.centroid.y
-            if x0 <= x < x0 + max(1, x1 - x0) and y0 <= y < y0 + max(1, y1 - y0):
+            if cx0 <= g.centroid.x < cx1 and cy0 <= g.centroid.y < cy1:
                 expected.append(c)
             continue
         for part in shapely.get_parts(g if core.contains(g) else g.intersection(core)):
@@ -719,15 +725,7 @@ def test_a_tile_vectorising_only_its_core_keeps_the_same_candidates(
     for a, b in zip(every, expected, strict=True):
         assert a["kind"] == b["kind"] and a["length_m"] == b["length_m"]
         assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
-    assert len(kept) == len(every)
-    for a, b in zip(kept, every, strict=True):
-        assert a["kind"] == b["kind"]
-        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
-        assert (a["score"], a["area_m2"], a["length_m"]) == (
-            b["score"],
-            b["area_m2"],
-            b["length_m"],
-        )
+    assert_same_candidates(kept, every)
 
 
 def test_vectorise_with_kernels_gives_the_numpy_candidates(numpy_only) -> None:
