@@ -69,6 +69,7 @@ __all__ = [
     "round_decimal",
     "run_tile",
     "run_tiles",
+    "write_candidates",
 ]
 
 
@@ -269,6 +270,10 @@ RUN_TILES = 2 * STRIP_TILES
 #: process: starting a pool (processes, imports, kernels) costs ~2.5 s on a 2-CPU machine,
 #: more than it saves on ~4 s of tiles
 POOL_MIN_TILES = 128
+
+#: :func:`detect_changes` writes the queue every this many finished tiles (and every
+#: ``flush_seconds``), so an interrupted run keeps what it wrote
+FLUSH_TILES = 64
 
 #: change is silenced this far around nodata pixels (px): the fill leaves an edge there
 NODATA_MARGIN_PX = 16
@@ -815,6 +820,97 @@ def detector_record(detector: Detector) -> dict[str, Any]:
     return spec
 
 
+def write_candidates(
+    store: Store,
+    p: Plan,
+    results: list[TileResult],
+    *,
+    area: str | None = None,
+    detector: Detector | None = None,
+    analyst: str = "unknown",
+    to_4326: Any = None,
+) -> int:
+    """Record finished tiles of the run ``p`` and add their candidates to the review queue,
+    in one transaction with its audit entry (what :func:`detect_changes` does every
+    ``flush_tiles`` tiles): the candidates outside ``area`` are left out and the geometries
+    mapped to EPSG:4326 (``to_4326``: a pyproj transformer from the run's CRS, made here
+    when not given). Returns how many candidates were added: none from a tile that an
+    earlier run recorded."""
+    if to_4326 is None:
+        from pyproj import Transformer
+
+        to_4326 = Transformer.from_crs(p.crs, "EPSG:4326", always_xy=True)
+    detector_name = (detector or ClassicalDetector()).name
+    counts = [len(r.found) for r in results]
+    tiles = pd.DataFrame(
+        {
+            "tile_row": [r.row for r in results],
+            "tile_col": [r.col for r in results],
+            "candidates": counts,
+        }
+    )
+    # the queue's rows, column by column (geometry operations once for the batch)
+    found = Candidates.concat([r.found for r in results])
+    geoms = found.geometry
+    keep = np.flatnonzero(
+        shapely.intersects(geoms, p.area)
+        if p.area is not None and len(found)
+        else np.ones(len(found), bool)
+    )
+    if len(keep):
+        # each kept candidate's tile (an index into results)
+        tile = np.repeat(np.arange(len(results)), counts)[keep]
+        ids = np.array(
+            [
+                f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}"
+                for r, n in zip(results, counts, strict=True)
+                for k in range(n)
+            ],
+            object,
+        )
+        kept = found.take(keep)
+        frame = gpd.GeoDataFrame(
+            {
+                "id": ids[keep],
+                "run_id": p.run_id,
+                "kind": kept.kind,
+                # Python's round (decimal, exact), not numpy's (scaled, then rounded)
+                "score": round_decimal(kept.score, 4),
+                "area_m2": round_decimal(kept.area_m2, 2),
+                "length_m": round_decimal(kept.length_m, 2),
+                "before_image": str(p.before["id"]),
+                "after_image": str(p.after["id"]),
+                "tile_row": np.array([r.row for r in results], np.int64)[tile],
+                "tile_col": np.array([r.col for r in results], np.int64)[tile],
+                "window": np.array([r.window for r in results], object)[tile],
+                "detector": detector_name,
+                "status": "pending",
+            },
+            geometry=shapely.transform(
+                geoms[keep],
+                lambda xy: np.column_stack(to_4326.transform(xy[:, 0], xy[:, 1])),
+            ),
+            crs="EPSG:4326",
+        )
+    else:
+        frame = gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs="EPSG:4326")
+    entry = AuditEntry(
+        analyst=analyst,
+        action="detect",
+        detail={
+            "run_id": p.run_id,
+            "before": str(p.before["id"]),
+            "after": str(p.after["id"]),
+            "area": area,
+            "detector": detector_record(detector or ClassicalDetector()),
+            "shift_px": [round(v, 3) for v in p.shift],
+            "gain": round(p.gain, 4),
+        },
+    )
+    with store.transaction(entry) as tx:
+        return tx.add_candidates(p.run_id, tiles, frame)
+
+
 def detect_changes(
     store: Store,
     before_id: str,
@@ -828,7 +924,7 @@ def detect_changes(
     overlap: int = 32,
     analyst: str = "unknown",
     progress: Callable[[int, int], None] | None = None,
-    flush_tiles: int = 64,
+    flush_tiles: int = FLUSH_TILES,
     flush_seconds: float = 10.0,
     read_ahead: bool | None = None,
 ) -> dict[str, Any]:
@@ -867,7 +963,6 @@ def detect_changes(
     ):
         workers = 1
     to_4326 = Transformer.from_crs(p.crs, "EPSG:4326", always_xy=True)
-    detector_name = (detector or ClassicalDetector()).name
     added = 0
     pending: list[TileResult] = []
     last_flush = time.monotonic()
@@ -876,74 +971,9 @@ def detect_changes(
         nonlocal added, pending, last_flush
         if not pending:
             return
-        counts = [len(r.found) for r in pending]
-        tiles = pd.DataFrame(
-            {
-                "tile_row": [r.row for r in pending],
-                "tile_col": [r.col for r in pending],
-                "candidates": counts,
-            }
+        added += write_candidates(
+            store, p, pending, area=area, detector=detector, analyst=analyst, to_4326=to_4326
         )
-        # the queue's rows, column by column (geometry operations once for the batch)
-        found = Candidates.concat([r.found for r in pending])
-        geoms = found.geometry
-        keep = np.flatnonzero(
-            shapely.intersects(geoms, p.area)
-            if p.area is not None and len(found)
-            else np.ones(len(found), bool)
-        )
-        if len(keep):
-            # each kept candidate's tile (an index into pending)
-            tile = np.repeat(np.arange(len(pending)), counts)[keep]
-            ids = np.array(
-                [
-                    f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}"
-                    for r, n in zip(pending, counts, strict=True)
-                    for k in range(n)
-                ],
-                object,
-            )
-            kept = found.take(keep)
-            frame = gpd.GeoDataFrame(
-                {
-                    "id": ids[keep],
-                    "run_id": p.run_id,
-                    "kind": kept.kind,
-                    # Python's round (decimal, exact), not numpy's (scaled, then rounded)
-                    "score": round_decimal(kept.score, 4),
-                    "area_m2": round_decimal(kept.area_m2, 2),
-                    "length_m": round_decimal(kept.length_m, 2),
-                    "before_image": str(p.before["id"]),
-                    "after_image": str(p.after["id"]),
-                    "tile_row": np.array([r.row for r in pending], np.int64)[tile],
-                    "tile_col": np.array([r.col for r in pending], np.int64)[tile],
-                    "window": np.array([r.window for r in pending], object)[tile],
-                    "detector": detector_name,
-                    "status": "pending",
-                },
-                geometry=shapely.transform(
-                    geoms[keep],
-                    lambda xy: np.column_stack(to_4326.transform(xy[:, 0], xy[:, 1])),
-                ),
-                crs="EPSG:4326",
-            )
-        else:
-            frame = gpd.GeoDataFrame({"tile_row": [], "tile_col": []}, geometry=[], crs="EPSG:4326")
-        entry = AuditEntry(
-            analyst=analyst,
-            action="detect",
-            detail={
-                "run_id": p.run_id,
-                "before": str(p.before["id"]),
-                "after": str(p.after["id"]),
-                "area": area,
-                "detector": detector_record(detector or ClassicalDetector()),
-                "shift_px": [round(v, 3) for v in p.shift],
-                "gain": round(p.gain, 4),
-            },
-        )
-        with store.transaction(entry) as tx:
-            added += tx.add_candidates(p.run_id, tiles, frame)
         pending = []
         last_flush = time.monotonic()
 
