@@ -144,6 +144,45 @@ def test_interrupted_run_resumes_without_duplicates(tmp_path: Path, project, pai
     assert again["candidates_added"] == 0 and again["tiles_skipped"] == again["tiles"]
 
 
+def test_the_queue_written_in_batches_is_the_runs_queue(tmp_path: Path, project, pair) -> None:
+    """write_candidates, given a run's tiles in two batches, writes the rows detect_changes
+    writes (ids, geometries, fields, the tiles done); a batch written again adds nothing."""
+    from fenceline.imagery.catalog import add_image
+    from fenceline.imagery.pipeline import run_tile, write_candidates
+
+    p = plan(project.store, "before", "after", tile_size=384)
+    results = [run_tile(job) for job in p.jobs]
+    added = write_candidates(project.store, p, results[:2])
+    added += write_candidates(project.store, p, results[2:])
+    assert added == sum(len(r.found) for r in results) > 0
+    assert write_candidates(project.store, p, results[2:]) == 0
+    with fenceline.create(tmp_path / "run.gpkg") as whole:
+        add_image(whole.store, pair.before, acquired=pair.before_date, image_id="before")
+        add_image(whole.store, pair.after, acquired=pair.after_date, image_id="after")
+        summary = detect_changes(whole.store, "before", "after", workers=1, tile_size=384)
+        expected = whole.store.read_candidates().sort_values("id").reset_index(drop=True)
+        tiles = whole.store.read_detect_tiles(summary["run_id"])
+    got = project.store.read_candidates().sort_values("id").reset_index(drop=True)
+    assert summary["candidates_added"] == added
+    fields = ["id", "run_id", "kind", "score", "area_m2", "length_m", "tile_row", "tile_col"]
+    assert got[fields].equals(expected[fields])
+    assert shapely.equals_exact(got.geometry.values, expected.geometry.values, 0).all()
+    done = project.store.read_detect_tiles(p.run_id)
+    assert done[["tile_row", "tile_col", "candidates"]].equals(
+        tiles[["tile_row", "tile_col", "candidates"]]
+    )
+    # each tile's candidates carry its row, column and window, in the tile's own order
+    for r in results:
+        mine = got[(got["tile_row"] == r.row) & (got["tile_col"] == r.col)]
+        assert len(mine) == len(r.found) and (mine["window"] == r.window).all()
+        assert sorted(mine["id"]) == sorted(
+            f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}" for k in range(len(r.found))
+        )
+        by_id = mine.set_index("id")
+        for k, kind in enumerate(r.found.kind):
+            assert by_id.loc[f"cand-{p.run_id[:8]}-{r.row}-{r.col}-{k}", "kind"] == kind
+
+
 def test_area_restricts_tiles(project: fenceline.Project, pair) -> None:
     import geopandas as gpd
 
