@@ -832,10 +832,11 @@ def write_candidates(
 ) -> int:
     """Record finished tiles of the run ``p`` and add their candidates to the review queue,
     in one transaction with its audit entry (what :func:`detect_changes` does every
-    ``flush_tiles`` tiles): the candidates outside ``area`` are left out and the geometries
-    mapped to EPSG:4326 (``to_4326``: a pyproj transformer from the run's CRS, made here
-    when not given). Returns how many candidates were added: none from a tile that an
-    earlier run recorded."""
+    ``flush_tiles`` tiles): the candidates outside the run's area (``p.area``) are left
+    out and the geometries mapped to EPSG:4326 (``to_4326``: a pyproj transformer from the
+    run's CRS, made here when not given); ``area`` (the area's name), ``detector`` and
+    ``analyst`` go into the audit entry. Returns how many candidates were added: none from
+    a tile that an earlier run recorded."""
     if to_4326 is None:
         from pyproj import Transformer
 
