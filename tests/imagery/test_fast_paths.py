@@ -721,10 +721,7 @@ def test_a_tile_vectorising_only_its_core_keeps_the_same_candidates(
         for part in shapely.get_parts(g if core.contains(g) else g.intersection(core)):
             if part.length > 0:
                 expected.append(dict(c, geometry=part, length_m=part.length * 0.5))
-    assert len(every) == len(expected)
-    for a, b in zip(every, expected, strict=True):
-        assert a["kind"] == b["kind"] and a["length_m"] == b["length_m"]
-        assert shapely.equals_exact(a["geometry"], b["geometry"], 0)
+    assert_same_candidates(every, expected)
     assert_same_candidates(kept, every)
 
 

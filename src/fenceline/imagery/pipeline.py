@@ -562,6 +562,7 @@ class Plan:
     crs: str
     shift: tuple[float, float]
     gain: float
+    detector: dict[str, Any]  # detector_record: what names the run and goes into the audit
     area: Any = None  # area polygon in the image CRS, or None
 
 
@@ -745,13 +746,14 @@ def plan(
         transform = tuple(bds.transform)[:6]
         gsd = float(abs(bds.transform.a))
     spec = detector.spec()
+    record = detector_record(detector)  # a model file hashed once a run
     run_id = hashlib.sha256(
         json.dumps(
             [
                 str(before["id"]),
                 str(after["id"]),
                 area,
-                detector_record(detector),
+                record,
                 tile_size,
                 overlap,
             ],
@@ -774,7 +776,7 @@ def plan(
         )
         for tile in tiles
     ]
-    return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, area_geom)
+    return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, record, area_geom)
 
 
 def round_decimal(values: Any, digits: int) -> list[float]:
@@ -834,9 +836,10 @@ def write_candidates(
     in one transaction with its audit entry (what :func:`detect_changes` does every
     ``flush_tiles`` tiles): the candidates outside the run's area (``p.area``) are left
     out and the geometries mapped to EPSG:4326 (``to_4326``: a pyproj transformer from the
-    run's CRS, made here when not given); ``area`` (the area's name), ``detector`` and
-    ``analyst`` go into the audit entry. Returns how many candidates were added: none from
-    a tile that an earlier run recorded."""
+    run's CRS, made here when not given); ``area`` (the area's name), ``detector``'s name
+    and ``analyst`` go into the rows and the audit entry, with the plan's record of the
+    detector (its model file hashed once a run). Returns how many candidates were added:
+    none from a tile that an earlier run recorded."""
     if to_4326 is None:
         from pyproj import Transformer
 
@@ -903,7 +906,7 @@ def write_candidates(
             "before": str(p.before["id"]),
             "after": str(p.after["id"]),
             "area": area,
-            "detector": detector_record(detector or ClassicalDetector()),
+            "detector": p.detector,
             "shift_px": [round(v, 3) for v in p.shift],
             "gain": round(p.gain, 4),
         },
