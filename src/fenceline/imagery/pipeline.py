@@ -563,6 +563,7 @@ class Plan:
     shift: tuple[float, float]
     gain: float
     detector: dict[str, Any]  # detector_record: what names the run and goes into the audit
+    detector_name: str  # the detector's name, in each of the queue's rows
     area: Any = None  # area polygon in the image CRS, or None
 
 
@@ -776,7 +777,7 @@ def plan(
         )
         for tile in tiles
     ]
-    return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, record, area_geom)
+    return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, record, detector.name, area_geom)
 
 
 def round_decimal(values: Any, digits: int) -> list[float]:
@@ -828,7 +829,6 @@ def write_candidates(
     results: list[TileResult],
     *,
     area: str | None = None,
-    detector: Detector | None = None,
     analyst: str = "unknown",
     to_4326: Any = None,
 ) -> int:
@@ -836,23 +836,18 @@ def write_candidates(
     in one transaction with its audit entry (what :func:`detect_changes` does every
     ``flush_tiles`` tiles): the candidates outside the run's area (``p.area``) are left
     out and the geometries mapped to EPSG:4326 (``to_4326``: a pyproj transformer from the
-    run's CRS, made here when not given); ``area`` (the area's name), ``detector``'s name
-    and ``analyst`` go into the rows and the audit entry, with the plan's record of the
-    detector (its model file hashed once a run). Returns how many candidates were added:
-    none from a tile that an earlier run recorded."""
+    run's CRS, made here when not given); ``area`` (the area's name) and ``analyst`` go
+    into the rows and the audit entry, with the plan's detector (its name in the rows; its
+    record, the model file hashed once a run, in the audit). Returns how many candidates
+    were added: none from a tile that an earlier run recorded."""
     if to_4326 is None:
         from pyproj import Transformer
 
         to_4326 = Transformer.from_crs(p.crs, "EPSG:4326", always_xy=True)
-    detector_name = (detector or ClassicalDetector()).name
     counts = [len(r.found) for r in results]
-    tiles = pd.DataFrame(
-        {
-            "tile_row": [r.row for r in results],
-            "tile_col": [r.col for r in results],
-            "candidates": counts,
-        }
-    )
+    tile_row = np.array([r.row for r in results], np.int64)
+    tile_col = np.array([r.col for r in results], np.int64)
+    tiles = pd.DataFrame({"tile_row": tile_row, "tile_col": tile_col, "candidates": counts})
     # the queue's rows, column by column (geometry operations once for the batch)
     found = Candidates.concat([r.found for r in results])
     geoms = found.geometry
@@ -884,10 +879,10 @@ def write_candidates(
                 "length_m": round_decimal(kept.length_m, 2),
                 "before_image": str(p.before["id"]),
                 "after_image": str(p.after["id"]),
-                "tile_row": np.array([r.row for r in results], np.int64)[tile],
-                "tile_col": np.array([r.col for r in results], np.int64)[tile],
+                "tile_row": tile_row[tile],
+                "tile_col": tile_col[tile],
                 "window": np.array([r.window for r in results], object)[tile],
-                "detector": detector_name,
+                "detector": p.detector_name,
                 "status": "pending",
             },
             geometry=shapely.transform(
@@ -975,9 +970,7 @@ def detect_changes(
         nonlocal added, pending, last_flush
         if not pending:
             return
-        added += write_candidates(
-            store, p, pending, area=area, detector=detector, analyst=analyst, to_4326=to_4326
-        )
+        added += write_candidates(store, p, pending, area=area, analyst=analyst, to_4326=to_4326)
         pending = []
         last_flush = time.monotonic()
 
