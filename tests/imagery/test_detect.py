@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -195,6 +196,8 @@ def test_area_restricts_tiles(project: fenceline.Project, pair) -> None:
     assert summary["tiles"] < 9
     cands = project.store.read_candidates().to_crs(pair.truth.crs)
     assert shapely.intersects(cands.geometry.values, quarter.buffer(1)).all()
+    detect = project.store.read_audit().query("action == 'detect'")
+    assert len(detect) and all(json.loads(d)["area"] == "sw" for d in detect["detail"])
 
 
 def test_local_pool_matches_inline(tmp_path: Path, project, pair) -> None:

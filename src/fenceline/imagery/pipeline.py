@@ -565,6 +565,7 @@ class Plan:
     detector: dict[str, Any]  # detector_record: what names the run and goes into the audit
     detector_name: str  # the detector's name, in each of the queue's rows
     area: Any = None  # area polygon in the image CRS, or None
+    area_name: str | None = None  # the area's name (--area), in the audit
 
 
 def _check_pair(before: pd.Series, after: pd.Series) -> None:
@@ -777,7 +778,9 @@ def plan(
         )
         for tile in tiles
     ]
-    return Plan(run_id, jobs, before, after, crs, (dy, dx), gain, record, detector.name, area_geom)
+    return Plan(
+        run_id, jobs, before, after, crs, (dy, dx), gain, record, detector.name, area_geom, area
+    )
 
 
 def round_decimal(values: Any, digits: int) -> list[float]:
@@ -828,7 +831,6 @@ def write_candidates(
     p: Plan,
     results: list[TileResult],
     *,
-    area: str | None = None,
     analyst: str = "unknown",
     to_4326: Any = None,
 ) -> int:
@@ -836,10 +838,10 @@ def write_candidates(
     in one transaction with its audit entry (what :func:`detect_changes` does every
     ``flush_tiles`` tiles): the candidates outside the run's area (``p.area``) are left
     out and the geometries mapped to EPSG:4326 (``to_4326``: a pyproj transformer from the
-    run's CRS, made here when not given); ``area`` (the area's name) and ``analyst`` go
-    into the rows and the audit entry, with the plan's detector (its name in the rows; its
-    record, the model file hashed once a run, in the audit). Returns how many candidates
-    were added: none from a tile that an earlier run recorded."""
+    run's CRS, made here when not given). The rows name the plan's detector; the audit
+    entry holds ``analyst``, the area's name (``p.area_name``) and the detector's record
+    (the model file hashed once a run). Returns how many candidates were added: none from
+    a tile that an earlier run recorded."""
     if to_4326 is None:
         from pyproj import Transformer
 
@@ -900,7 +902,7 @@ def write_candidates(
             "run_id": p.run_id,
             "before": str(p.before["id"]),
             "after": str(p.after["id"]),
-            "area": area,
+            "area": p.area_name,
             "detector": p.detector,
             "shift_px": [round(v, 3) for v in p.shift],
             "gain": round(p.gain, 4),
@@ -970,7 +972,7 @@ def detect_changes(
         nonlocal added, pending, last_flush
         if not pending:
             return
-        added += write_candidates(store, p, pending, area=area, analyst=analyst, to_4326=to_4326)
+        added += write_candidates(store, p, pending, analyst=analyst, to_4326=to_4326)
         pending = []
         last_flush = time.monotonic()
 
